@@ -1,0 +1,67 @@
+"""A job's lifecycle, its checkpoint and its result."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from atelier.domain.plan import Plan
+from atelier.domain.report import TestReport
+from atelier.domain.review import Finding
+from atelier.domain.usage import Usage
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+
+StepName = Literal["plan", "code", "test", "fix", "review", "docs", "package"]
+STEPS: tuple[StepName, ...] = ("plan", "code", "test", "fix", "review", "docs", "package")
+StepStatus = Literal["pending", "running", "done", "skipped", "failed"]
+
+
+class TestRound(BaseModel):
+    """The test report of one round (0 = first run, 1.. = after each fix)."""
+
+    __test__ = False
+
+    round: int
+    report: TestReport
+    strategy: str = ""
+
+
+class Checkpoint(BaseModel):
+    """Everything needed to resume a job after its process died.
+
+    Written after each step; `completed_steps` tells the pipeline what to skip.
+    """
+
+    completed_steps: list[str] = Field(default_factory=list)
+    plan: Plan | None = None
+    files: dict[str, str] = Field(default_factory=dict)
+    test_files: dict[str, str] = Field(default_factory=dict)
+    rounds: list[TestRound] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    fix_rounds: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    step_durations_s: dict[str, float] = Field(default_factory=dict)
+    stop_reason: str | None = None
+
+
+class JobResult(BaseModel):
+    """What a pipeline run produced, complete or cut short by a budget."""
+
+    job_id: str
+    status: JobStatus
+    reason: str | None = None
+    plan: Plan | None = None
+    files: dict[str, str] = Field(default_factory=dict)
+    rounds: list[TestRound] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    fix_rounds: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    step_durations_s: dict[str, float] = Field(default_factory=dict)
+    duration_s: float = 0.0
+
+    @property
+    def final_report(self) -> TestReport | None:
+        return self.rounds[-1].report if self.rounds else None

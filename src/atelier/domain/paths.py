@@ -1,0 +1,75 @@
+"""Validation of file paths that come from models or users.
+
+Generated paths are untrusted: they must stay inside the project directory, never
+name hidden or system locations, and carry an extension we know how to handle.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from atelier.domain.errors import InvalidPath
+
+MAX_PATH_LENGTH = 200
+MAX_PATH_DEPTH = 8
+
+ALLOWED_EXTENSIONS = frozenset(
+    {
+        ".py", ".pyi", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".json", ".md",
+        ".txt", ".rst", ".toml", ".cfg", ".ini", ".yaml", ".yml", ".html", ".htm",
+        ".css", ".scss", ".sh", ".sql", ".csv", ".xml", ".svg", ".env.example",
+        ".go", ".rs", ".java", ".rb", ".c", ".h", ".cpp", ".hpp",
+    }
+)
+# Extension-less files that projects legitimately contain.
+ALLOWED_BARE_NAMES = frozenset(
+    {"Makefile", "Dockerfile", "LICENSE", "Procfile", ".gitignore", ".editorconfig"}
+)
+# Hidden or tool-owned directories a generated project must never write into.
+FORBIDDEN_SEGMENTS = frozenset(
+    {".git", ".ssh", ".venv", "venv", "node_modules", "__pycache__", ".github", ".atelier"}
+)
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+
+
+def validate_project_path(raw: str) -> str:
+    """Return the normalised form of a project-relative path.
+
+    Raises InvalidPath when the path is absolute, escapes the project (``..``),
+    names a hidden or tool-owned directory, uses odd characters, is too long or
+    too deep, or has an extension we do not accept.
+    """
+    if not isinstance(raw, str) or not raw.strip():
+        raise InvalidPath("empty path")
+    path = raw.strip().replace("\\", "/")
+    if "\x00" in path:
+        raise InvalidPath(f"{raw!r}: contains a NUL byte")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path) or path.startswith("~"):
+        raise InvalidPath(f"{raw!r}: absolute paths are not allowed")
+    if path.startswith("./"):
+        path = path[2:]
+    segments = path.split("/")
+    if any(segment == ".." for segment in segments):
+        raise InvalidPath(f"{raw!r}: '..' is not allowed")
+    normalised = posixpath.normpath(path)
+    if normalised in {"", "."}:
+        raise InvalidPath(f"{raw!r}: not a file path")
+    if len(normalised) > MAX_PATH_LENGTH:
+        raise InvalidPath(f"{raw!r}: longer than {MAX_PATH_LENGTH} characters")
+    parts = normalised.split("/")
+    if len(parts) > MAX_PATH_DEPTH:
+        raise InvalidPath(f"{raw!r}: deeper than {MAX_PATH_DEPTH} directories")
+    for part in parts:
+        if part in FORBIDDEN_SEGMENTS:
+            raise InvalidPath(f"{raw!r}: '{part}' is a reserved directory")
+        if part.startswith(".") and part not in ALLOWED_BARE_NAMES:
+            raise InvalidPath(f"{raw!r}: hidden files and directories are not allowed")
+        if not _SAFE_SEGMENT.match(part) and part not in ALLOWED_BARE_NAMES:
+            raise InvalidPath(f"{raw!r}: '{part}' has characters that are not allowed")
+    name = parts[-1]
+    if name not in ALLOWED_BARE_NAMES and not any(
+        name.endswith(ext) for ext in ALLOWED_EXTENSIONS
+    ):
+        raise InvalidPath(f"{raw!r}: file type not allowed")
+    return normalised

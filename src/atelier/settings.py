@@ -1,0 +1,89 @@
+"""Every knob of Atelier, in one place.
+
+Each setting has a default that works on a laptop and is overridable by an
+``ATELIER_*`` environment variable or a ``.env`` file. Nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".atelier"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATELIER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- where things live
+    data_dir: Path = Field(default_factory=_default_data_dir)
+
+    # --- LLM (the CLI flags and job options override these)
+    llm_provider: str = "local"  # local | openai | anthropic | scripted
+    llm_model: str | None = None  # catalog id, GGUF path, or provider model name
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_script: Path | None = None
+    llm_timeout_s: float = 300.0
+    llm_max_retries: int = 4
+    llm_retry_base_delay_s: float = 0.5
+    llm_structured_repairs: int = 2
+    llm_max_tokens: int = 2048
+    # JSON object: {"model-name": [usd_per_1M_prompt, usd_per_1M_completion]}
+    llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    local_threads: int | None = None
+    local_context: int = 8192
+    local_default_model: str = "smollm2-135m"
+
+    # --- pipeline
+    strategy: Literal["single", "repair", "resample", "resample+repair"] = "resample+repair"
+    max_fix_rounds: int = 3
+    resample_k: int = 4
+    resample_temperature: float = 0.8
+    coder_concurrency: int = 4
+
+    # --- sandbox
+    sandbox_backend: Literal["auto", "bwrap", "unshare", "rlimit"] = "auto"
+    sandbox_timeout_s: float = 120.0
+    sandbox_cpu_s: int = 120
+    sandbox_memory_mb: int = 1024
+    sandbox_max_processes: int = 256
+    sandbox_max_file_mb: int = 64
+    sandbox_output_tail_chars: int = 6000
+
+    # --- service
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = None  # default: sqlite file in data_dir
+    runner: Literal["inprocess", "celery"] = "inprocess"
+    max_concurrent_jobs: int = 2
+    jwt_secret: SecretStr | None = None  # generated and kept in data_dir when unset
+    jwt_ttl_s: int = 3600
+    rate_limit: str = "120/minute"
+    cors_origins: list[str] = Field(default_factory=list)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    event_bus: Literal["memory", "redis"] = "memory"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'atelier.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests build their own `Settings(...)` instead."""
+    return Settings()
