@@ -1,0 +1,132 @@
+"""Structured (JSON) output on top of any LLM, with bounded repair.
+
+Small models wrap JSON in prose or fences, truncate it, or miss fields. We extract
+the most plausible JSON object, validate it with Pydantic, and on failure send the
+validation error back to the model for a bounded number of repair attempts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from atelier.domain.errors import LLMOutputInvalid
+from atelier.llm.base import LLM, ChatRequest, ChatResult, Message
+
+T = TypeVar("T", bound=BaseModel)
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+@dataclass
+class Structured(Generic[T]):
+    value: T
+    calls: list[ChatResult] = field(default_factory=list)
+
+
+def _balanced_objects(text: str) -> list[str]:
+    """Every top-level {...} span in the text, in order, honouring strings and escapes."""
+    spans: list[str] = []
+    depth = 0
+    start = -1
+    in_string = False
+    escaped = False
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"' and depth > 0:
+            in_string = True
+        elif char == "{":
+            if depth == 0:
+                start = index
+            depth += 1
+        elif char == "}" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                spans.append(text[start : index + 1])
+    return spans
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON object found in a model reply.
+
+    Tries, in order: the whole text, fenced blocks, balanced ``{...}`` spans.
+    Raises ValueError when none parses.
+    """
+    candidates = [text.strip()]
+    candidates += [m.group(1).strip() for m in _FENCE.finditer(text)]
+    candidates += _balanced_objects(text)
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            return json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+    raise ValueError("no JSON object found in the reply")
+
+
+def _describe(error: ValueError | ValidationError) -> str:
+    if isinstance(error, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+            for e in error.errors()[:8]
+        ]
+        return "; ".join(parts)
+    return str(error)
+
+
+async def chat_structured(
+    llm: LLM,
+    request: ChatRequest,
+    schema: type[T],
+    *,
+    max_repairs: int = 2,
+) -> Structured[T]:
+    """Ask for JSON matching `schema`; repair invalid replies up to `max_repairs` times.
+
+    Raises LLMOutputInvalid when the last attempt still does not validate; LLM errors
+    from the provider propagate unchanged.
+    """
+    json_schema = request.json_schema or schema.model_json_schema()
+    current = request.model_copy(update={"json_schema": json_schema})
+    calls: list[ChatResult] = []
+    last_error = ""
+    for _attempt in range(max_repairs + 1):
+        result = await llm.chat(current)
+        calls.append(result)
+        try:
+            value = schema.model_validate(extract_json(result.text))
+            return Structured(value=value, calls=calls)
+        except (ValueError, ValidationError) as exc:
+            last_error = _describe(exc)
+        repair = Message(
+            role="user",
+            content=(
+                "Your reply was not valid: "
+                f"{last_error}\nReply again with only a JSON object that matches the schema."
+            ),
+        )
+        current = current.model_copy(
+            update={
+                "messages": [
+                    *request.messages,
+                    Message(role="assistant", content=result.text[-4000:]),
+                    repair,
+                ]
+            }
+        )
+    raise LLMOutputInvalid(
+        f"{request.agent}: reply did not match the expected structure after "
+        f"{max_repairs} repair attempt(s): {last_error}"
+    )
