@@ -1,0 +1,46 @@
+# Atelier — the everyday commands. `make setup` is idempotent and is run by the others.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+EXTRAS ?= dev,local,server,postgres,celery
+MODEL  ?= qwen2.5-coder-0.5b
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint fmt bench bench-quality clean
+
+setup: $(STAMP)
+	@$(BIN)/atelier models pull $(MODEL)
+
+$(STAMP): pyproject.toml
+	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) \
+	  || echo "warning: bubblewrap not installed; the sandbox falls back to weaker isolation"; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip wheel
+	@# llama-cpp-python builds from source once (about 4 minutes); pip caches the wheel.
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+run: setup
+	$(BIN)/atelier serve
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: setup
+	$(BIN)/python -m bench.run_all
+
+bench-quality: setup
+	$(BIN)/python -m bench.quality
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

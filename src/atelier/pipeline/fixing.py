@@ -1,0 +1,144 @@
+"""Turning failing code green: repair (failures go back to the Coder) and resample
+(fresh candidates at a higher temperature, the one passing most tests is kept).
+
+Selection favours the spec's own examples over the generated tests: a small model's
+tests can be wrong, the examples the user wrote are not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from atelier.domain.job import TestRound
+from atelier.domain.report import TestReport
+from atelier.pipeline.project_files import implicated_sources, spec_example_counts
+
+if TYPE_CHECKING:
+    from atelier.pipeline.run import PipelineRun
+
+_FEEDBACK_CHARS = 3500
+
+
+def candidate_score(report: TestReport) -> tuple[int, int, int]:
+    """Sort key: spec examples passed, then tests passed, then fewest failures."""
+    examples_passed, _ = spec_example_counts((c.classname, c.outcome) for c in report.cases)
+    return (examples_passed, report.passed, -(report.failed + report.errors))
+
+
+def failure_feedback(report: TestReport) -> str:
+    """What the Coder sees of a failing run: the failing cases, then the output tail."""
+    lines = [f"{report.passed} passed, {report.failed} failed, {report.errors} errors"
+             + (" (timed out)" if report.timed_out else "")]
+    for case in report.cases:
+        if case.outcome in ("failed", "error"):
+            lines.append(f"- {case.classname}::{case.name} {case.outcome}: {case.message[:300]}")
+    lines.append("Output:")
+    lines.append(report.output_tail[-_FEEDBACK_CHARS:])
+    return "\n".join(lines)[: _FEEDBACK_CHARS + 2000]
+
+
+class FixLoop:
+    """The fix rounds of one pipeline run; reads and updates the run's state."""
+
+    def __init__(self, run: PipelineRun) -> None:
+        self.run = run
+
+    @property
+    def current(self) -> TestReport:
+        return self.run.state.rounds[-1].report
+
+    def _strategy_for_round(self, round_number: int) -> str:
+        strategy = self.run.config.strategy
+        if strategy == "resample+repair":
+            return "resample" if round_number == 1 else "repair"
+        return strategy
+
+    async def run(self) -> None:
+        state = self.run.state
+        budgets = self.run.config.budgets
+        while (
+            state.rounds
+            and not self.current.green
+            and state.fix_rounds < budgets.max_fix_rounds
+        ):
+            round_number = state.fix_rounds + 1
+            strategy = self._strategy_for_round(round_number)
+            if strategy == "resample" and self.run.config.resample_k > 0:
+                files, report = await self._resample(round_number)
+            else:
+                strategy = "repair"
+                files, report = await self._repair(self.current, feedback=None)
+            # Keep the better of the current and the new code: a fix may regress.
+            if candidate_score(report) >= candidate_score(self.current):
+                state.files = files
+                for path in files:
+                    await self.run.file_written(path, files[path], f"fix:{strategy}")
+            else:
+                report = self.current
+            state.fix_rounds = round_number
+            round_ = TestRound(round=round_number, report=report, strategy=strategy)
+            state.rounds.append(round_)
+            await self.run.test_ran(round_)
+            await self.run.checkpoints.save_checkpoint(self.run.job_id, state)
+
+    async def _repair(
+        self, report: TestReport, *, feedback: str | None
+    ) -> tuple[dict[str, str], TestReport]:
+        run = self.run
+        sources = dict(run.state.files)
+        text = feedback or failure_feedback(report)
+        targets = implicated_sources(report.output_tail + text, sources,
+                                     run.config.max_repair_files)
+        for path in targets:
+            context = {p: c for p, c in run.all_files(sources).items() if p != path}
+            sources[path] = await run.generate_file(
+                run.plan.file(path), context, temperature=run.config.coder_temperature,
+                feedback=text, previous=sources[path])
+        return sources, await run.run_sandbox(sources)
+
+    async def _resample(self, round_number: int) -> tuple[dict[str, str], TestReport]:
+        """Up to k fresh candidates; stop at the first that is green."""
+        run = self.run
+        best_files, best_report = dict(run.state.files), self.current
+        for index in range(run.config.resample_k):
+            files = await run.generate_sources(temperature=run.config.resample_temperature,
+                                               seed=round_number * 1000 + index)
+            report = await run.run_sandbox(files)
+            await run.emit("log", run.meter.current_step, message="resample candidate",
+                           candidate=index, passed=report.passed, failed=report.failed,
+                           errors=report.errors)
+            if candidate_score(report) > candidate_score(best_report):
+                best_files, best_report = files, report
+            if best_report.green:
+                break
+        return best_files, best_report
+
+    async def fix_findings(self) -> None:
+        """One re-tested fix of the files with high-severity review findings."""
+        run = self.run
+        state = run.state
+        high = [f for f in state.findings if f.severity == "high" and f.path in state.files]
+        if not high or not state.rounds:
+            return
+        feedback = "Fix these review findings:\n" + "\n".join(
+            f"- {f.path}:{f.line or '?'} {f.message}"
+            + (f" (suggestion: {f.suggestion})" if f.suggestion else "")
+            for f in high
+        )
+        baseline = self.current
+        sources = dict(state.files)
+        for path in dict.fromkeys(f.path for f in high):
+            context = {p: c for p, c in run.all_files(sources).items() if p != path}
+            sources[path] = await run.generate_file(
+                run.plan.file(path), context, temperature=run.config.coder_temperature,
+                feedback=feedback, previous=sources[path])
+        report = await run.run_sandbox(sources)
+        kept = candidate_score(report) >= candidate_score(baseline)
+        if kept:
+            state.files = sources
+            for path in sources:
+                await run.file_written(path, sources[path], "fix:review")
+        round_ = TestRound(round=len(state.rounds), report=report if kept else baseline,
+                           strategy="review-fix" if kept else "review-fix-rejected")
+        state.rounds.append(round_)
+        await run.test_ran(round_)

@@ -1,0 +1,72 @@
+"""Small rules about which project files are which (sources, tests, docs)."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Mapping
+
+from atelier.domain.plan import FileSpec, Plan
+
+SPEC_EXAMPLES_MODULE = "test_spec_examples"
+_TEST_NAME = re.compile(r"(^test_.*\.py$)|(^.*_test\.py$)|(^.*\.test\.[cm]?js$)|(^conftest\.py$)")
+
+
+def is_test_path(path: str) -> bool:
+    """True for files the Tester owns: anything under tests/ and test-named files."""
+    parts = path.split("/")
+    return parts[0] in {"tests", "test", "__tests__"} or bool(_TEST_NAME.match(parts[-1]))
+
+
+def is_doc_path(path: str) -> bool:
+    return posixpath.basename(path).lower() in {"readme.md", "readme.rst", "readme.txt"}
+
+
+def source_paths(files: Iterable[str]) -> list[str]:
+    return [p for p in files if not is_test_path(p) and not is_doc_path(p)]
+
+
+def guess_language(paths: Iterable[str], default: str = "python") -> str:
+    paths = list(paths)
+    js = sum(p.endswith((".js", ".mjs", ".cjs", ".ts")) for p in paths)
+    py = sum(p.endswith(".py") for p in paths)
+    if js > py:
+        return "javascript"
+    if py:
+        return "python"
+    return default
+
+
+def plan_from_files(
+    files: Mapping[str, str], *, name: str, summary: str, language: str | None
+) -> Plan:
+    """A plan describing files that already exist (baseline output, or a revision's base)."""
+    sources = source_paths(files) or list(files)
+    return Plan(
+        name=name,
+        summary=summary,
+        language=language or guess_language(sources),
+        files=[FileSpec(path=p, purpose="existing file") for p in sources],
+    )
+
+
+def implicated_sources(output: str, sources: Iterable[str], limit: int) -> list[str]:
+    """The source files a failing test output mentions, most mentioned first.
+
+    Falls back to every source file (up to `limit`) when the output names none —
+    e.g. an assertion failure that shows only the test's own frame.
+    """
+    sources = list(sources)
+    counts = {p: output.count(p) + output.count(posixpath.basename(p)) for p in sources}
+    mentioned = sorted((p for p in sources if counts[p]), key=lambda p: -counts[p])
+    return (mentioned or sources)[:limit]
+
+
+def spec_example_counts(case_classnames: Iterable[tuple[str, str]]) -> tuple[int, int]:
+    """(passed, total) among the cases that come from the spec's own examples."""
+    passed = total = 0
+    for classname, outcome in case_classnames:
+        if SPEC_EXAMPLES_MODULE in classname:
+            total += 1
+            passed += outcome == "passed"
+    return passed, total

@@ -1,0 +1,303 @@
+"""The workflow: plan → code → test → fix → review → docs → package.
+
+Each step is checkpointed, so a job whose process died resumes after its last
+completed step (and the call record replays the model calls of the step in flight).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from atelier.agents.coder import write_file
+from atelier.agents.documenter import write_docs
+from atelier.agents.examples import spec_examples_test
+from atelier.agents.planner import plan_project
+from atelier.agents.reviewer import review_project
+from atelier.agents.single import write_project_single
+from atelier.agents.tester import write_tests
+from atelier.domain.errors import AtelierError, BudgetExceeded, Cancelled
+from atelier.domain.events import Event, EventType
+from atelier.domain.job import STEPS, Checkpoint, JobResult, JobStatus, TestRound
+from atelier.domain.plan import FileSpec, Plan
+from atelier.domain.report import TestReport
+from atelier.domain.spec import Role, Spec
+from atelier.llm.base import LLM
+from atelier.pipeline.config import RunConfig
+from atelier.pipeline.fixing import FixLoop
+from atelier.pipeline.metering import JobMeter, MeteredLLM
+from atelier.pipeline.ports import CheckpointStore, EventSink
+from atelier.pipeline.project_files import is_test_path, plan_from_files, source_paths
+from atelier.sandbox import run_tests
+from atelier.settings import Settings
+
+# Share of the progress bar each step represents once done.
+_STEP_WEIGHT = {"plan": 0.1, "code": 0.3, "test": 0.15, "fix": 0.2, "review": 0.1, "docs": 0.1,
+                "package": 0.05}
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class PipelineRun:
+    """One execution of the pipeline for one job (a fresh run, a resume, or a revision)."""
+
+    def __init__(
+        self,
+        job_id: str,
+        spec: Spec,
+        *,
+        llms: Mapping[Role, LLM],
+        settings: Settings,
+        checkpoints: CheckpointStore,
+        emit: EventSink,
+        cancel_event: asyncio.Event | None,
+        base_files: dict[str, str] | None,
+        instructions: str | None,
+    ) -> None:
+        self.job_id = job_id
+        self.spec = spec
+        self.settings = settings
+        self.config = RunConfig.from_spec(spec, settings)
+        self.checkpoints = checkpoints
+        self._emit = emit
+        self.base_files = base_files
+        self.instructions = instructions
+        self.meter = JobMeter(job_id, self.config.budgets, emit, cancel_event=cancel_event)
+        self.llms: dict[Role, LLM] = {
+            role: MeteredLLM(llm, self.meter) for role, llm in llms.items()
+        }
+        self.state = Checkpoint()
+
+    # --- events -----------------------------------------------------------------
+    async def emit(self, type_: EventType, step: str | None = None, **data: Any) -> None:
+        await self._emit(Event(job_id=self.job_id, type=type_, step=step, data=data))
+
+    def _progress(self) -> float:
+        return round(sum(_STEP_WEIGHT[s] for s in self.state.completed_steps), 3)
+
+    async def file_written(self, path: str, content: str, by: str) -> None:
+        await self.emit("file_written", self.meter.current_step, path=path, by=by,
+                        sha256=sha256_text(content), size=len(content.encode()))
+
+    async def test_ran(self, round_: TestRound) -> None:
+        r = round_.report
+        await self.emit("test_run", self.meter.current_step, round=round_.round,
+                        strategy=round_.strategy, passed=r.passed, failed=r.failed,
+                        errors=r.errors, skipped=r.skipped, timed_out=r.timed_out,
+                        duration_s=round(r.duration_s, 3), isolation=r.isolation)
+
+    # --- helpers used by the steps and the fix loop -------------------------------
+    @property
+    def plan(self) -> Plan:
+        assert self.state.plan is not None, "plan step has not run"
+        return self.state.plan
+
+    @property
+    def spec_prompt(self) -> str:
+        if self.instructions:
+            return f"{self.spec.prompt}\n\nRevision instructions:\n{self.instructions}"
+        return self.spec.prompt
+
+    def all_files(self, sources: Mapping[str, str] | None = None) -> dict[str, str]:
+        return {**(sources if sources is not None else self.state.files),
+                **self.state.test_files}
+
+    async def run_sandbox(self, sources: Mapping[str, str]) -> TestReport:
+        self.meter.check()
+        limits = self.config.sandbox_limits
+        remaining = self.meter.remaining_wall_s()
+        if remaining is not None and remaining < limits.wall_time_s:
+            limits = replace(limits, wall_time_s=max(1.0, remaining))
+        return await run_tests(self.all_files(sources), self.plan.language, limits,
+                               test_command=self.plan.test_command,
+                               backend=self.config.sandbox_backend)
+
+    async def generate_file(
+        self, spec: FileSpec, context: Mapping[str, str], *, temperature: float,
+        feedback: str | None = None, previous: str | None = None, seed: int | None = None,
+    ) -> str:
+        return await write_file(self.plan, spec, context, self.llms["coder"],
+                                spec_prompt=self.spec_prompt, feedback=feedback,
+                                previous=previous, temperature=temperature, seed=seed)
+
+    async def generate_sources(
+        self, *, temperature: float, seed: int | None = None
+    ) -> dict[str, str]:
+        """All planned files, in dependency waves, independent files concurrently."""
+        files: dict[str, str] = {}
+        semaphore = asyncio.Semaphore(self.config.coder_concurrency)
+
+        async def one(spec: FileSpec) -> tuple[str, str]:
+            async with semaphore:
+                context = {d: files[d] for d in spec.depends_on if d in files}
+                return spec.path, await self.generate_file(
+                    spec, context, temperature=temperature, seed=seed)
+
+        for wave in self.plan.generation_order():
+            for path, content in await asyncio.gather(*(one(f) for f in wave)):
+                files[path] = content
+        return files
+
+    # --- steps ------------------------------------------------------------------
+    async def step_plan(self) -> None:
+        if self.base_files is not None:
+            self.state.plan = plan_from_files(
+                self.base_files, name=self.spec.prompt[:60].strip() or "project",
+                summary=self.spec.prompt[:200], language=self.spec.language,
+            )
+            self.state.files = {p: self.base_files[p] for p in source_paths(self.base_files)}
+            self.state.test_files = {p: c for p, c in self.base_files.items() if is_test_path(p)}
+        elif self.config.strategy == "single":
+            language = self.spec.language or "python"
+            files = await write_project_single(self.spec, self.llms["coder"], language=language,
+                                               temperature=self.config.coder_temperature)
+            self.state.plan = plan_from_files(files, name="project", summary=self.spec.prompt[:200],
+                                              language=self.spec.language)
+            self.state.files = files
+        else:
+            self.state.plan = await plan_project(self.spec, self.llms["planner"],
+                                                 template_hint=self.spec.template)
+        await self.emit("log", "plan", message="plan ready",
+                        plan=self.plan.model_dump(mode="json"))
+
+    async def step_code(self) -> None:
+        if self.base_files is not None:
+            revised: dict[str, str] = {}
+            for spec in self.plan.files:
+                current = self.state.files.get(spec.path, "")
+                context = {p: c for p, c in self.all_files().items() if p != spec.path}
+                revised[spec.path] = await self.generate_file(
+                    spec, context, temperature=self.config.coder_temperature,
+                    feedback=self.instructions, previous=current)
+            self.state.files = revised
+        elif self.config.strategy != "single":
+            self.state.files = await self.generate_sources(temperature=self.config.coder_temperature)
+        for path, content in self.state.files.items():
+            await self.file_written(path, content, "coder")
+
+    async def step_test(self) -> None:
+        if self.config.strategy == "single":
+            return
+        tests = await write_tests(self.plan, self.state.files, self.llms["tester"],
+                                  spec_prompt=self.spec_prompt)
+        tests.update(spec_examples_test(self.spec.prompt, self.state.files, self.plan.language))
+        if tests or not self.state.test_files:
+            self.state.test_files = {p: c for p, c in tests.items() if p not in self.state.files}
+        for path, content in self.state.test_files.items():
+            await self.file_written(path, content, "tester")
+        round_ = TestRound(round=0, report=await self.run_sandbox(self.state.files),
+                           strategy="initial")
+        self.state.rounds.append(round_)
+        await self.test_ran(round_)
+
+    async def step_fix(self) -> None:
+        if self.config.strategy == "single":
+            return
+        await FixLoop(self).run()
+
+    async def step_review(self) -> None:
+        if not self.config.review or self.config.strategy == "single":
+            return
+        report = self.state.rounds[-1].report if self.state.rounds else None
+        findings = await review_project(self.plan, self.all_files(), report, self.llms["reviewer"])
+        self.state.findings = findings
+        for finding in findings:
+            await self.emit("finding", "review", **finding.model_dump(mode="json"))
+        await FixLoop(self).fix_findings()
+
+    async def step_docs(self) -> None:
+        if not self.config.docs or self.config.strategy == "single":
+            return
+        report = self.state.rounds[-1].report if self.state.rounds else None
+        readme = await write_docs(self.plan, self.all_files(), report, self.llms["documenter"],
+                                  spec_prompt=self.spec_prompt)
+        self.state.files["README.md"] = readme
+        await self.file_written("README.md", readme, "documenter")
+
+    async def step_package(self) -> None:
+        """Nothing to compute: the result is assembled from the state; writing is the caller's."""
+
+    # --- driver -----------------------------------------------------------------
+    async def execute(self) -> JobResult:
+        started = time.monotonic()
+        loaded = await self.checkpoints.load_checkpoint(self.job_id)
+        if loaded is not None:
+            self.state = loaded
+            self.meter.usage = loaded.usage.model_copy()
+        resumed = loaded is not None and bool(loaded.completed_steps)
+        await self.emit("job_started", None, resumed=resumed,
+                        completed_steps=list(self.state.completed_steps))
+        status: JobStatus = "succeeded"
+        reason: str | None = None
+        try:
+            for step in STEPS:
+                if step in self.state.completed_steps:
+                    continue
+                await self._run_step(step)
+        except BudgetExceeded as exc:
+            reason = f"stopped early: {exc.detail}"
+            await self.emit("budget_exhausted", self.meter.current_step, budget=exc.budget,
+                            detail=str(exc.detail))
+            if not self.state.files:
+                status = "failed"
+        except Cancelled:
+            status, reason = "cancelled", "cancelled by request"
+        except AtelierError as exc:
+            status, reason = "failed", f"{exc.code}: {exc.detail}"
+        self.state.usage = self.meter.usage.model_copy()
+        self.state.stop_reason = reason
+        await self.checkpoints.save_checkpoint(self.job_id, self.state)
+        result = JobResult(
+            job_id=self.job_id, status=status, reason=reason, plan=self.state.plan,
+            files=self.all_files(), rounds=self.state.rounds, findings=self.state.findings,
+            fix_rounds=self.state.fix_rounds, usage=self.meter.usage.model_copy(),
+            step_durations_s=dict(self.state.step_durations_s),
+            duration_s=round(time.monotonic() - started, 3),
+        )
+        await self.emit("job_finished", None, status=status, reason=reason,
+                        usage=result.usage.model_dump(), fix_rounds=result.fix_rounds)
+        return result
+
+    async def _run_step(self, step: str) -> None:
+        self.meter.check()
+        self.meter.current_step = step
+        await self.emit("step_started", step, progress=self._progress())
+        began = time.monotonic()
+        await getattr(self, f"step_{step}")()
+        self.state.step_durations_s[step] = round(time.monotonic() - began, 4)
+        self.state.completed_steps.append(step)
+        self.state.usage = self.meter.usage.model_copy()
+        await self.checkpoints.save_checkpoint(self.job_id, self.state)
+        await self.emit("step_finished", step, progress=self._progress(),
+                        duration_s=self.state.step_durations_s[step],
+                        usage=self.meter.usage.model_dump())
+
+
+async def run_pipeline(
+    job_id: str,
+    spec: Spec,
+    *,
+    llms: Mapping[Role, LLM],
+    settings: Settings,
+    checkpoints: CheckpointStore,
+    emit: EventSink,
+    cancel_event: asyncio.Event | None = None,
+    base_files: dict[str, str] | None = None,
+    instructions: str | None = None,
+) -> JobResult:
+    """Run (or resume) a job to its end and return what it produced.
+
+    Never raises for a job-level failure: a failed, cancelled or budget-cut job comes
+    back as a JobResult with its status and reason. asyncio cancellation of the
+    calling task propagates as usual.
+    """
+    run = PipelineRun(job_id, spec, llms=llms, settings=settings, checkpoints=checkpoints,
+                      emit=emit, cancel_event=cancel_event, base_files=base_files,
+                      instructions=instructions)
+    return await run.execute()
