@@ -253,6 +253,11 @@ def pull_model(
         if verify_installed(model.id, settings, progress):
             return final
         partial = final.with_name(final.name + ".partial")
+        # Leftovers of a pull that was killed outright (SIGKILL, power loss); holding the
+        # lock means no live pull owns them.
+        for stale in models_dir.glob(f".pull-{model.id}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        _remove(partial)
         # The work dir sits beside the models so wheels and output share one filesystem
         # (and /tmp, often a small tmpfs, is not filled with a gigabyte of wheels).
         work_dir = Path(tempfile.mkdtemp(prefix=f".pull-{model.id}-", dir=models_dir))

