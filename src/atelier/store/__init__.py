@@ -1,0 +1,62 @@
+"""Persistence: SQLAlchemy 2 async models, repositories, blobs, the event log.
+
+The only package that imports SQLAlchemy. Repositories take an `AsyncSession` and
+only flush; the edge (request, task) commits through `session_scope`. The stores
+called from inside the pipeline (`DbCheckpointStore`, `DbCallRecords`) open their
+own short sessions and commit.
+"""
+
+from atelier.store.blobs import BlobStore, content_hash
+from atelier.store.calls import CallRecordRepo, DbCallRecords
+from atelier.store.checkpoints import DbCheckpointStore
+from atelier.store.db import create_engine, create_sessionmaker, session_scope
+from atelier.store.events import EventLog
+from atelier.store.jobs import JobRepo, Requester, percentile
+from atelier.store.migrate import migrate
+from atelier.store.models import (
+    ApiKeyRow,
+    BlobRow,
+    CheckpointRow,
+    EventRow,
+    JobRow,
+    LlmCallRow,
+    TemplateRow,
+    UserRow,
+    VersionFileRow,
+    VersionRow,
+)
+from atelier.store.templates import TemplateRepo
+from atelier.store.users import ApiKeyRepo, UserRepo
+from atelier.store.versions import VersionChanges, VersionInfo, VersionRepo
+
+__all__ = [
+    "ApiKeyRepo",
+    "ApiKeyRow",
+    "BlobRow",
+    "BlobStore",
+    "CallRecordRepo",
+    "CheckpointRow",
+    "DbCallRecords",
+    "DbCheckpointStore",
+    "EventLog",
+    "EventRow",
+    "JobRepo",
+    "JobRow",
+    "LlmCallRow",
+    "Requester",
+    "TemplateRepo",
+    "TemplateRow",
+    "UserRepo",
+    "UserRow",
+    "VersionChanges",
+    "VersionFileRow",
+    "VersionInfo",
+    "VersionRepo",
+    "VersionRow",
+    "content_hash",
+    "create_engine",
+    "create_sessionmaker",
+    "migrate",
+    "percentile",
+    "session_scope",
+]
