@@ -6,10 +6,17 @@ called from inside the pipeline (`DbCheckpointStore`, `DbCallRecords`) open thei
 own short sessions and commit.
 """
 
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
 from atelier.store.blobs import BlobStore, content_hash
 from atelier.store.calls import CallRecordRepo, DbCallRecords
 from atelier.store.checkpoints import DbCheckpointStore
-from atelier.store.db import create_engine, create_sessionmaker, session_scope
+from atelier.store.db import (
+    SessionMaker,
+    create_engine,
+    create_sessionmaker,
+    session_scope,
+)
 from atelier.store.events import EventLog
 from atelier.store.jobs import JobRepo, Requester, percentile
 from atelier.store.migrate import migrate
@@ -32,6 +39,8 @@ from atelier.store.versions import VersionChanges, VersionInfo, VersionRepo
 __all__ = [
     "ApiKeyRepo",
     "ApiKeyRow",
+    "AsyncEngine",
+    "AsyncSession",
     "BlobRow",
     "BlobStore",
     "CallRecordRepo",
@@ -44,6 +53,7 @@ __all__ = [
     "JobRow",
     "LlmCallRow",
     "Requester",
+    "SessionMaker",
     "TemplateRepo",
     "TemplateRow",
     "UserRepo",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# The session types, named once so layers above the store need not import SQLAlchemy.
+SessionMaker: TypeAlias = async_sessionmaker[AsyncSession]
 
 
 def _sqlite_file(url: str) -> Path | None:
