@@ -55,11 +55,8 @@ class JobMeter:
 
 
 class MeteredLLM:
-    """Wraps a role's LLM: checks budgets before each call, counts usage after it.
-
-    Replayed calls (served from the call record) are not counted: they were paid for
-    once, in the process that recorded them.
-    """
+    """Wraps a role's LLM: checks budgets and cancellation before each call, counts
+    usage after it and reports the call as an event."""
 
     def __init__(self, inner: LLM, meter: JobMeter) -> None:
         self._inner = inner
@@ -80,10 +77,11 @@ class MeteredLLM:
     async def chat(self, request: ChatRequest) -> ChatResult:
         self._meter.check()
         result = await self._inner.chat(request)
-        if result.replayed:
-            self._meter.replayed_calls += 1
-        else:
-            self._meter.usage.add(result.usage)
+        # A replay is counted too: replays happen only on resume, for calls the dead
+        # process paid for after its last checkpoint — so they are missing from the
+        # usage restored from that checkpoint, and each paid call ends up counted once.
+        self._meter.replayed_calls += result.replayed
+        self._meter.usage.add(result.usage)
         await self._meter.emit(
             Event(
                 job_id=self._meter.job_id,
