@@ -32,7 +32,7 @@ PG_USERS = ("postgres", "root")
 
 
 async def _pg_admin_dsn() -> str | None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     for user in PG_USERS:
         for db in ("test", "postgres"):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from atelier.domain.errors import Conflict, Forbidden, InvalidSpec, NotFound
 from atelier.store import SessionMaker, TemplateRepo, session_scope
 
-BUILTINS = [
+BUILTINS: list[dict[str, Any]] = [
     {"id": "python-cli", "name": "Python CLI", "language": "python",
      "instructions": "Use argparse.", "tags": ["cli"]},
     {"id": "node-api", "name": "Node API", "language": "javascript", "description": "Express"},
