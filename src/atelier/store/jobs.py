@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atelier.domain.errors import InvalidSpec, NotFound
@@ -63,7 +64,7 @@ class JobRepo:
     ) -> JobRow:
         """A new queued job. `parent_*` and `instructions` describe a revise run.
 
-        Raises NotFound when `parent_job_id` names no job.
+        Raises NotFound when the user or `parent_job_id` does not exist.
         """
         if parent_job_id is not None:
             await self.get(parent_job_id)
@@ -79,7 +80,10 @@ class JobRepo:
             instructions=instructions,
         )
         self.session.add(row)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError as err:
+            raise NotFound(f"user {user_id} not found") from err
         return row
 
     async def get(self, job_id: str) -> JobRow:

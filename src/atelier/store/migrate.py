@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from atelier.settings import Settings
@@ -14,6 +15,8 @@ from atelier.store.db import create_engine
 # migrations/ and alembic.ini live at the repository root (src/atelier/store → ../../..).
 REPO_ROOT = Path(__file__).resolve().parents[3]
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
+# Arbitrary, fixed key of the PostgreSQL advisory lock held while migrating.
+MIGRATION_LOCK = 0x41_54_45_4C  # "ATEL"
 
 
 def alembic_config(url: str) -> Config:
@@ -34,7 +37,9 @@ def alembic_config(url: str) -> Config:
 async def migrate(url: str | None = None, revision: str = "head") -> None:
     """Upgrade the database at `url` (default: the settings' database) to `revision`.
 
-    Idempotent. Raises whatever the engine raises when the database is unreachable.
+    Idempotent, and safe to call from several processes at once on PostgreSQL (an
+    advisory lock serialises them). Raises whatever the driver raises when the
+    database is unreachable, FileNotFoundError when the migrations are missing.
     """
     url = url or Settings().effective_database_url
     config = alembic_config(url)
@@ -47,6 +52,10 @@ async def migrate(url: str | None = None, revision: str = "head") -> None:
 
 
 def _upgrade(connection: Connection, config: Config, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Replicas starting at once would race to create the same tables: the first
+        # migrates, the others wait here and then find the database at head.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     # env.py runs on this connection instead of opening its own (and its own loop).
     config.attributes["connection"] = connection
     command.upgrade(config, revision)

@@ -57,11 +57,30 @@ async def _pg_exec(dsn: str, sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A freshly created and migrated PostgreSQL database, dropped at the end."""
+def postgres_admin_dsn() -> str:
+    """A DSN (asyncpg form) of a PostgreSQL database we may create databases from."""
     admin = asyncio.run(_pg_admin_dsn())
     if admin is None:
         pytest.skip(f"PostgreSQL is not reachable at {PG_HOST} (users {PG_USERS})")
+    return admin
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_admin_dsn: str) -> Iterator[str]:
+    """An empty, unmigrated PostgreSQL database for this test only."""
+    name = f"atelier_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_exec(postgres_admin_dsn, f'CREATE DATABASE "{name}"'))
+    base = postgres_admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_pg_exec(postgres_admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_admin_dsn: str) -> Iterator[str]:
+    """A freshly created and migrated PostgreSQL database, dropped at the end."""
+    admin = postgres_admin_dsn
     name = f"atelier_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_exec(admin, f'CREATE DATABASE "{name}"'))
     url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name

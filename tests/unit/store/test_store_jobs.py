@@ -35,6 +35,9 @@ async def test_create_and_get_round_trips_the_spec(
     async with session_scope(sessionmaker) as session:
         with pytest.raises(NotFound):
             await JobRepo(session).get("no-such-job")
+    with pytest.raises(NotFound):
+        async with session_scope(sessionmaker) as session:
+            await JobRepo(session).create("no-such-user", spec)
 
 
 async def test_only_owner_or_admin_sees_a_job(

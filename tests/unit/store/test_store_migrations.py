@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -48,6 +50,12 @@ async def test_migrate_creates_a_fresh_sqlite_file(tmp_path: Any) -> None:
     assert await current_revision(url) == "0001"
 
 
+@pytest.mark.integration
+async def test_concurrent_migrations_on_postgres_serialise(fresh_postgres_url: str) -> None:
+    await asyncio.gather(*(migrate(fresh_postgres_url) for _ in range(3)))
+    assert await current_revision(fresh_postgres_url) == "0001"
+
+
 async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Any) -> None:
     from atelier.store import create_engine
 
@@ -63,8 +71,6 @@ async def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Any) -> Non
 
 
 def test_unsupported_urls_are_refused() -> None:
-    import pytest
-
     from atelier.store import create_engine
 
     for url in ("sqlite:///x.db", "postgresql://u@h/db", "mysql+aiomysql://u@h/db"):
