@@ -1,5 +1,7 @@
-"""Initial schema: users, API keys, jobs, events, checkpoints, call records, blobs,
-versions, templates.
+"""Initial schema.
+
+Users, API keys, jobs, job counters, events, checkpoints, call records, blobs,
+versions and their files, templates.
 
 Revision ID: 0001
 Revises:
