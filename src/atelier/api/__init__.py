@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket face of Atelier. Nothing imports this package."""

@@ -1,0 +1,1 @@
+"""Logs, metrics and system statistics. Imports nothing of ours above `settings`."""

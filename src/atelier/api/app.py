@@ -1,0 +1,152 @@
+"""The app factory: `create_app(settings)` wires routers, middleware and services.
+
+Services (engine, bus, runner, rate limiter, metrics) are created in the lifespan and
+kept on `app.state.services`; each app instance has its own, so tests can run many.
+Run with ``uvicorn --factory atelier.api.app:create_app`` or ``atelier serve``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from atelier.api.deps import Services, rate_limit
+from atelier.api.errors import install_error_handlers
+from atelier.api.middleware import RequestContextMiddleware
+from atelier.api.ratelimit import RequestRateLimiter
+from atelier.api.routers import (
+    admin,
+    auth,
+    download,
+    files,
+    health,
+    jobs,
+    models,
+    stats,
+    templates,
+    ws,
+)
+from atelier.catalog import builtin_templates
+from atelier.observability.logging import configure_logging, get_logger
+from atelier.observability.metrics import Metrics
+from atelier.runtime.bus import EventBus, InMemoryEventBus, RedisEventBus
+from atelier.runtime.runner import InProcessRunner
+from atelier.settings import Settings, get_settings
+from atelier.store import (
+    SessionMaker,
+    TemplateRepo,
+    create_engine,
+    create_sessionmaker,
+    migrate,
+    session_scope,
+)
+
+log = get_logger("atelier.app")
+
+RunnerFactory = Callable[[Settings, SessionMaker, EventBus, Metrics], InProcessRunner]
+
+
+def build_bus(settings: Settings) -> EventBus:
+    """The configured event bus: in-memory (one process) or Redis pub/sub."""
+    if settings.event_bus == "redis":
+        return RedisEventBus(settings.redis_url)
+    return InMemoryEventBus()
+
+
+def _default_runner(
+    settings: Settings, sessionmaker: SessionMaker, bus: EventBus, metrics: Metrics
+) -> InProcessRunner:
+    return InProcessRunner(settings, sessionmaker, bus, metrics)
+
+
+async def seed_templates(sessionmaker: SessionMaker) -> None:
+    """Insert or refresh the built-in catalog templates."""
+    async with session_scope(sessionmaker) as session:
+        await TemplateRepo(session).seed_builtin(
+            [t.model_dump(exclude={"builtin"}) for t in builtin_templates()]
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    migrate_on_start: bool = False,
+    runner_factory: RunnerFactory = _default_runner,
+    ws_heartbeat_s: float = 15.0,
+) -> FastAPI:
+    """A configured Atelier app. Nothing connects until the lifespan starts.
+
+    `migrate_on_start` upgrades the database first (``atelier serve`` migrates itself
+    before starting, so it passes False).
+    """
+    settings = settings or get_settings()
+    configure_logging(settings)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.effective_database_url
+        if migrate_on_start:
+            await migrate(url)
+        engine = create_engine(url)
+        sessionmaker = create_sessionmaker(engine)
+        bus = build_bus(settings)
+        await bus.start()
+        runner = runner_factory(settings, sessionmaker, bus, metrics)
+        app.state.services = Services(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            bus=bus,
+            runner=runner,
+            metrics=metrics,
+            limiter=RequestRateLimiter(settings, metrics),
+        )
+        try:
+            await seed_templates(sessionmaker)
+            resumed = await runner.start()
+            log.info(
+                "service_started",
+                database=engine.url.render_as_string(hide_password=True),
+                runner=settings.runner,
+                bus=settings.event_bus,
+                resumed_jobs=len(resumed),
+            )
+            yield
+        finally:
+            await runner.close()
+            await bus.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Atelier",
+        summary="Self-hosted multi-agent code generation: plan, code, test, fix, review, docs.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.ws_heartbeat_s = ws_heartbeat_s
+    app.state.metrics = metrics
+    install_error_handlers(app)
+
+    # Routers carry their own prefix, so a route's path is its full template (the
+    # latency histogram's label).
+    app.include_router(health.router)
+    limited = [Depends(rate_limit)]
+    for module in (auth, jobs, files, download, templates, stats, models, admin):
+        app.include_router(module.router, dependencies=limited)
+    app.include_router(ws.router)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return app

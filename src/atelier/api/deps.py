@@ -1,0 +1,127 @@
+"""FastAPI dependencies, each named once as an `Annotated` alias.
+
+Everything a request needs hangs off `app.state.services`, built by the app factory's
+lifespan — never module-level globals — so each test app has its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from atelier.api.ratelimit import RequestRateLimiter
+from atelier.auth import Principal, authenticate_api_key, authenticate_bearer, require_admin
+from atelier.domain.errors import Unauthorized
+from atelier.observability.metrics import Metrics
+from atelier.runtime.bus import EventBus
+from atelier.runtime.runner import InProcessRunner
+from atelier.settings import Settings
+from atelier.store import AsyncEngine, AsyncSession, SessionMaker
+
+
+@dataclass
+class Services:
+    """The long-lived collaborators of one app instance."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: SessionMaker
+    bus: EventBus
+    runner: InProcessRunner
+    metrics: Metrics
+    limiter: RequestRateLimiter
+
+
+def get_services(conn: HTTPConnection) -> Services:
+    services: Services = conn.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings_dep(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed at the edge when the handler succeeded.
+
+    Handlers that enqueue work commit themselves first (work is enqueued only after
+    the commit); this final commit keeps what reads recorded (an API key's last use).
+    """
+    async with services.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def get_runner(services: ServicesDep) -> InProcessRunner:
+    return services.runner
+
+
+RunnerDep = Annotated[InProcessRunner, Depends(get_runner)]
+
+
+async def rate_limit(request: Request, services: ServicesDep) -> None:
+    """Count the request against its credential's and its IP's rate; 429 when over."""
+    await services.limiter.check(request)
+
+
+def _bearer(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+async def authenticate(
+    conn: HTTPConnection, session: AsyncSession, settings: Settings, token: str | None = None
+) -> Principal:
+    """The caller of a request or WebSocket: X-API-Key, Bearer token, or `token`.
+
+    Raises Unauthorized when no credential is given or it is not valid.
+    """
+    api_key = conn.headers.get("x-api-key")
+    if api_key:
+        principal = await authenticate_api_key(session, api_key.strip())
+    else:
+        bearer = _bearer(conn) or token
+        if not bearer:
+            raise Unauthorized("missing credentials: send X-API-Key or Authorization: Bearer")
+        principal = await authenticate_bearer(session, bearer, settings)
+    structlog.contextvars.bind_contextvars(user=principal.name, user_id=principal.user_id)
+    return principal
+
+
+async def get_current_user(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> Principal:
+    return await authenticate(request, session, settings)
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+async def get_admin(user: CurrentUser) -> Principal:
+    return require_admin(user)
+
+
+AdminUser = Annotated[Principal, Depends(get_admin)]

@@ -1,0 +1,136 @@
+"""Every error the API answers with, mapped to a status code in one place.
+
+Body shape, always: ``{"error": code, "detail": ...}`` (plus ``request_id``).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from atelier.domain import errors as e
+from atelier.observability.logging import get_logger
+
+log = get_logger("atelier.api")
+
+# Most specific first: the first class the error is an instance of decides.
+STATUS_BY_ERROR: tuple[tuple[type[e.AtelierError], int], ...] = (
+    (e.NotFound, 404),
+    (e.Unauthorized, 401),
+    (e.Forbidden, 403),
+    (e.Conflict, 409),
+    (e.RateLimited, 429),
+    (e.ModelNotInstalled, 422),
+    (e.InvalidSpec, 422),
+    (e.BudgetExceeded, 422),
+    (e.Cancelled, 409),
+    (e.LLMTimeout, 504),
+    (e.LLMUnavailable, 503),
+    (e.LLMError, 502),
+    (e.SandboxError, 503),
+)
+
+_CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "unavailable",
+}
+
+
+def status_for(error: e.AtelierError) -> int:
+    """The HTTP status of a domain error (500 for one nobody mapped)."""
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def error_body(code: str, detail: Any, request: Request | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "detail": jsonable_encoder(detail)}
+    request_id = getattr(request.state, "request_id", None) if request is not None else None
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+def _headers_for(error: e.AtelierError) -> dict[str, str]:
+    if isinstance(error, e.RateLimited):
+        return {"Retry-After": str(max(1, error.retry_after_s))}
+    if isinstance(error, e.Unauthorized):
+        return {"WWW-Authenticate": "Bearer"}
+    return {}
+
+
+async def _atelier_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, e.AtelierError)
+    status = status_for(exc)
+    if status >= 500:
+        log.warning("request_failed", error=exc.code, detail=str(exc.detail))
+    return JSONResponse(
+        error_body(exc.code, exc.detail, request), status_code=status, headers=_headers_for(exc)
+    )
+
+
+def _clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
+    cleaned: list[dict[str, Any]] = []
+    for err in errors:
+        item = {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
+        # `input` may be huge or hold secrets; `ctx` may hold exception objects.
+        if "ctx" in err:
+            item["ctx"] = {k: str(v) for k, v in err["ctx"].items()}
+        cleaned.append(item)
+    return cleaned
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        error_body("validation_error", _clean_validation_errors(exc.errors()), request),
+        status_code=422,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODE_BY_STATUS.get(exc.status_code)
+    if code is None:
+        try:
+            code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        except ValueError:
+            code = "error"
+    return JSONResponse(
+        error_body(code, exc.detail, request),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # The process edge: log with the traceback, answer in the one error shape.
+    log.error("unhandled_error", exc_info=exc, path=request.url.path)
+    return JSONResponse(
+        error_body("internal_error", "internal server error", request), status_code=500
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into the one error shape."""
+    app.add_exception_handler(e.AtelierError, _atelier_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,135 @@
+"""Jobs of the calling user: create, read, list, cancel, revise, event log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from atelier.api.deps import CurrentUser, ServicesDep, SessionDep
+from atelier.api.jobs_service import cancel_job, create_job, revise_job
+from atelier.api.schemas import (
+    EventOut,
+    EventsPage,
+    JobAccepted,
+    JobCreate,
+    JobOut,
+    Page,
+    ReviseIn,
+)
+from atelier.api.views import job_links, job_out, job_summary, project_id
+from atelier.domain.job import JobStatus
+from atelier.store import EventLog, JobRepo, VersionRepo
+
+router = APIRouter(prefix="/api", tags=["jobs"])
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such job (or not yours)"}}
+
+
+async def _submit(
+    body: JobCreate, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> JobAccepted:
+    row = await create_job(services, session, user, body.to_spec())
+    return JobAccepted(job_id=row.id, status="queued", links=job_links(row.id))
+
+
+@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
+async def create(
+    body: JobCreate, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> JobAccepted:
+    """Queue a generation job."""
+    return await _submit(body, user, session, services)
+
+
+@router.post("/generate", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
+async def generate(
+    body: JobCreate, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> JobAccepted:
+    """Queue a generation job (same as POST /api/jobs)."""
+    return await _submit(body, user, session, services)
+
+
+@router.get("/jobs", response_model=Page)
+async def list_jobs(
+    user: CurrentUser,
+    session: SessionDep,
+    status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page:
+    """Your jobs, newest first."""
+    rows, total = await JobRepo(session).list(user.user_id, status_filter, limit, offset)
+    return Page(items=[job_summary(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+async def _job(job_id: str, user: CurrentUser, session: SessionDep) -> JobOut:
+    row = await JobRepo(session).get_for_user(job_id, user)
+    versions = await VersionRepo(session).list(project_id(row))
+    return job_out(row, versions)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, responses=_NOT_FOUND)
+async def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> JobOut:
+    """Status, progress, per-step states, tests, usage, error and versions of a job."""
+    return await _job(job_id, user, session)
+
+
+@router.get("/status/{job_id}", response_model=JobOut, responses=_NOT_FOUND)
+async def get_status(job_id: str, user: CurrentUser, session: SessionDep) -> JobOut:
+    """Same as GET /api/jobs/{job_id}."""
+    return await _job(job_id, user, session)
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**_NOT_FOUND, 409: {"description": "already finished"}},
+)
+async def cancel(
+    job_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> dict[str, str]:
+    """Stop a queued or running job."""
+    row = await JobRepo(session).get_for_user(job_id, user)
+    after = await cancel_job(services, session, row)
+    return {"job_id": job_id, "status": after}
+
+
+@router.post(
+    "/jobs/{job_id}/revise",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobAccepted,
+    responses={**_NOT_FOUND, 409: {"description": "no version to revise yet"}},
+)
+async def revise(
+    job_id: str, body: ReviseIn, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> JobAccepted:
+    """Run the pipeline on the project's latest files with new instructions; the result
+    becomes version N+1 of the project. Returns the revision job to watch."""
+    row, version = await revise_job(services, session, user, job_id, body.instructions)
+    return JobAccepted(
+        job_id=row.id,
+        status="queued",
+        links=job_links(row.id),
+        parent_job_id=row.parent_job_id,
+        version=version,
+    )
+
+
+@router.get("/jobs/{job_id}/events", response_model=EventsPage, responses=_NOT_FOUND)
+async def events(
+    job_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    since: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> EventsPage:
+    """The job's event log after sequence number `since`."""
+    await JobRepo(session).get_for_user(job_id, user)
+    log = EventLog(session)
+    found = await log.list(job_id, since, limit)
+    items = [
+        EventOut(job_id=e.job_id, seq=e.seq or 0, type=e.type, step=e.step, data=e.data, ts=e.ts)
+        for e in found
+    ]
+    last = items[-1].seq if items else await log.last_seq(job_id)
+    return EventsPage(job_id=job_id, events=items, last_seq=last)

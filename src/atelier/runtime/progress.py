@@ -1,0 +1,152 @@
+"""What happens to each event a job emits: stored, reflected on the job row, published.
+
+The event log is the record: an event is appended (getting its per-job sequence
+number) and the job's live progress updated in the same transaction, and only then
+published on the bus, so a subscriber never sees an event the log does not have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from atelier.domain.events import Event
+from atelier.domain.usage import CallUsage, Usage
+from atelier.observability.metrics import Metrics
+from atelier.runtime.bus import EventBus
+from atelier.store import CallRecordRepo, EventLog, JobRepo, SessionMaker, session_scope
+
+
+async def paid_usage(sessionmaker: SessionMaker, job_id: str) -> Usage:
+    """The usage of every call recorded for the job: each row was sent to a provider
+    exactly once, whatever restarts happened, so this is what the job really cost."""
+    usage = Usage()
+    async with session_scope(sessionmaker) as session:
+        repo = CallRecordRepo(session)
+        offset = 0
+        while True:
+            rows = await repo.list(job_id, limit=500, offset=offset)
+            for row in rows:
+                usage.add(
+                    CallUsage(
+                        prompt_tokens=row.prompt_tokens,
+                        completion_tokens=row.completion_tokens,
+                        cost_usd=row.cost_usd,
+                        latency_s=row.latency_s,
+                    )
+                )
+            if len(rows) < 500:
+                return usage
+            offset += 500
+
+
+async def publish_event(sessionmaker: SessionMaker, bus: EventBus, event: Event) -> Event:
+    """Append one event to the log, commit, then publish it; returns it with its seq."""
+    async with session_scope(sessionmaker) as session:
+        stored = await EventLog(session).append(event)
+    await bus.publish(stored)
+    return stored
+
+
+class JobEventSink:
+    """The `EventSink` handed to the pipeline for one job.
+
+    Serialises the job's events (so bus order is sequence order), keeps the job row's
+    progress, current step, per-step states, tests and usage up to date, and feeds the
+    metrics. `usage` starts from the calls already recorded (a resumed job) and grows
+    only with calls that were not replays.
+    The pipeline's own `job_finished` is held back: the runner emits it once the
+    outcome is stored, so a watcher that sees it can read the final state.
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        sessionmaker: SessionMaker,
+        bus: EventBus,
+        metrics: Metrics,
+        usage: Usage,
+    ) -> None:
+        self.job_id = job_id
+        self.sessionmaker = sessionmaker
+        self.bus = bus
+        self.metrics = metrics
+        self.usage = usage
+        self.finished_event: Event | None = None
+        self._lock = asyncio.Lock()
+
+    async def __call__(self, event: Event) -> None:
+        if event.type == "job_finished":
+            self.finished_event = event
+            return
+        async with self._lock:
+            changes = self._progress_changes(event)
+            async with session_scope(self.sessionmaker) as session:
+                stored = await EventLog(session).append(event)
+                if changes:
+                    await JobRepo(session).update_progress(self.job_id, **changes)
+            await self.bus.publish(stored)
+        self._observe(event)
+
+    def _progress_changes(self, event: Event) -> dict[str, Any]:
+        data = event.data
+        changes: dict[str, Any] = {}
+        if event.type == "step_started" and event.step:
+            changes["current_step"] = event.step
+            changes["steps"] = {event.step: {"status": "running", "started_at": event.ts}}
+            if isinstance(data.get("progress"), int | float):
+                changes["progress"] = data["progress"]
+        elif event.type == "step_finished" and event.step:
+            changes["steps"] = {
+                event.step: {
+                    "status": "done",
+                    "finished_at": event.ts,
+                    "duration_s": data.get("duration_s"),
+                }
+            }
+            if isinstance(data.get("progress"), int | float):
+                changes["progress"] = data["progress"]
+            changes["usage"] = self.usage
+        elif event.type == "test_run":
+            totals = ("passed", "failed", "errors", "skipped")
+            changes["tests"] = {k: data.get(k, 0) for k in totals}
+        elif event.type == "agent_call" and not data.get("replayed"):
+            self.usage.add(
+                CallUsage(
+                    prompt_tokens=int(data.get("prompt_tokens", 0) or 0),
+                    completion_tokens=int(data.get("completion_tokens", 0) or 0),
+                    cost_usd=float(data.get("cost_usd", 0.0) or 0.0),
+                )
+            )
+            changes["usage"] = self.usage
+        return changes
+
+    def _observe(self, event: Event) -> None:
+        data = event.data
+        if event.type == "step_finished" and event.step:
+            duration = data.get("duration_s")
+            if isinstance(duration, int | float):
+                self.metrics.step_duration.labels(event.step).observe(duration)
+        elif event.type == "agent_call":
+            self.metrics.observe_llm_call(
+                provider=str(data.get("provider", "")),
+                model=str(data.get("model", "")),
+                prompt_tokens=int(data.get("prompt_tokens", 0) or 0),
+                completion_tokens=int(data.get("completion_tokens", 0) or 0),
+                cost_usd=float(data.get("cost_usd", 0.0) or 0.0),
+                latency_s=float(data.get("latency_s", 0.0) or 0.0),
+                replayed=bool(data.get("replayed")),
+            )
+        elif event.type == "test_run":
+            if data.get("timed_out"):
+                outcome = "timed_out"
+            elif data.get("failed") or data.get("errors"):
+                outcome = "failed"
+            elif data.get("passed"):
+                outcome = "passed"
+            else:
+                outcome = "no_tests"
+            self.metrics.sandbox_runs.labels(outcome).inc()
+            duration = data.get("duration_s")
+            if isinstance(duration, int | float):
+                self.metrics.sandbox_duration.observe(duration)

@@ -1,0 +1,393 @@
+"""The in-process job runner: bounded concurrency, cancellation, resume after a crash.
+
+A job runs as an asyncio task of the API process. Its progress survives the process:
+every step is checkpointed and every model call recorded in the database, so a job
+whose process died is claimed on the next start and resumed — completed steps are
+skipped and the calls of the step in flight are replayed from the record, not paid
+for again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from atelier.domain.errors import AtelierError, NotFound
+from atelier.domain.events import Event
+from atelier.domain.job import TERMINAL_STATUSES, JobResult
+from atelier.domain.spec import JobOptions, Role, Spec
+from atelier.llm.base import LLM
+from atelier.llm.recording import CallRecorder
+from atelier.observability.logging import bind_context, get_logger
+from atelier.observability.metrics import Metrics
+from atelier.pipeline.models import build_role_llms
+from atelier.pipeline.package import build_report, render_report_md
+from atelier.pipeline.ports import CheckpointStore, EventSink
+from atelier.pipeline.run import run_pipeline
+from atelier.runtime.bus import EventBus
+from atelier.runtime.progress import JobEventSink, paid_usage, publish_event
+from atelier.runtime.recorder import DbCallRecorder
+from atelier.settings import Settings
+from atelier.store import (
+    DbCallRecords,
+    DbCheckpointStore,
+    JobRepo,
+    JobRow,
+    SessionMaker,
+    TemplateRepo,
+    VersionRepo,
+    session_scope,
+)
+
+log = get_logger("atelier.runner")
+
+# A running job's claim is renewed every LEASE_S / 3; a claim older than LEASE_S
+# belongs to a dead process and may be taken over.
+LEASE_S = 60.0
+# After a cancel request the pipeline stops at its next await point; if it is stuck
+# in one long call, the task is cancelled outright after this grace period.
+CANCEL_GRACE_S = 10.0
+REPORT_MD_KEY = "report_md"
+
+LLMFactory = Callable[[JobOptions, Settings, CallRecorder | None], Mapping[Role, LLM]]
+PipelineFn = Callable[..., Any]
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class _ActiveJob:
+    job_id: str
+    task: asyncio.Task[None]
+    cancel_event: asyncio.Event = field(default_factory=asyncio.Event)
+    started: bool = False
+
+
+class InProcessRunner:
+    """Runs jobs as asyncio tasks, at most `settings.max_concurrent_jobs` at once.
+
+    `start()` resumes every job left queued or running by a previous process;
+    `submit()` enqueues a committed job; `cancel()` stops one; `close()` stops the
+    runner, leaving unfinished jobs to be resumed by the next start.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: SessionMaker,
+        bus: EventBus,
+        metrics: Metrics,
+        *,
+        worker_id: str | None = None,
+        llm_factory: LLMFactory = build_role_llms,
+        pipeline: PipelineFn = run_pipeline,
+        reclaim_all_on_start: bool | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.bus = bus
+        self.metrics = metrics
+        self.worker_id = worker_id or default_worker_id()
+        self.llm_factory = llm_factory
+        self.pipeline = pipeline
+        # One process with the in-memory bus is a single-node deployment: whatever a
+        # previous process left running is dead, leases or not.
+        self.reclaim_all_on_start = (
+            settings.event_bus == "memory" if reclaim_all_on_start is None else reclaim_all_on_start
+        )
+        self._slots = asyncio.Semaphore(max(1, settings.max_concurrent_jobs))
+        self._active: dict[str, _ActiveJob] = {}
+        self._closing = False
+        self._started = False
+        self._reclaimer: asyncio.Task[None] | None = None
+
+    # --- lifecycle ----------------------------------------------------------------
+    async def start(self) -> list[str]:
+        """Claim and resume interrupted jobs; returns their ids."""
+        self._started = True
+        resumed = await self._claim(force=self.reclaim_all_on_start)
+        if not self.reclaim_all_on_start:
+            self._reclaimer = asyncio.create_task(self._reclaim_loop(), name="job-reclaimer")
+        return resumed
+
+    async def close(self) -> None:
+        """Stop every job task; their checkpoints and leases let the next start resume them."""
+        self._closing = True
+        if self._reclaimer is not None:
+            self._reclaimer.cancel()
+        tasks = [active.task for active in self._active.values()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._active.clear()
+
+    @property
+    def healthy(self) -> bool:
+        return self._started and not self._closing
+
+    def running_jobs(self) -> list[str]:
+        return [j.job_id for j in self._active.values() if j.started]
+
+    def queued_jobs(self) -> list[str]:
+        return [j.job_id for j in self._active.values() if not j.started]
+
+    # --- requests -----------------------------------------------------------------
+    def submit(self, job_id: str) -> None:
+        """Run a committed, queued job when a slot is free (no-op if already here)."""
+        if self._closing or job_id in self._active:
+            return
+        task = asyncio.create_task(self._run(job_id), name=f"job-{job_id}")
+        self._active[job_id] = _ActiveJob(job_id, task)
+        self.metrics.jobs_active.labels("queued").inc()
+
+    async def cancel(self, job_id: str) -> str:
+        """Ask a job to stop; returns the job's status after the request.
+
+        A job waiting for a slot, or not held by this process, is marked cancelled at
+        once; a running one stops at its next await point (status stays "running"
+        until it has). Raises NotFound for an unknown job, Conflict-free otherwise.
+        """
+        active = self._active.get(job_id)
+        if active is not None and active.started:
+            active.cancel_event.set()
+            asyncio.get_running_loop().call_later(CANCEL_GRACE_S, self._force_cancel, job_id)
+            return "running"
+        if active is not None:
+            active.task.cancel()
+        return await self._finish_without_running(job_id, "cancelled", "cancelled by request")
+
+    def _force_cancel(self, job_id: str) -> None:
+        active = self._active.get(job_id)
+        if active is not None and active.cancel_event.is_set():
+            active.task.cancel()
+
+    # --- claiming -----------------------------------------------------------------
+    async def _claim(self, *, force: bool) -> list[str]:
+        async with session_scope(self.sessionmaker) as session:
+            job_ids = await JobRepo(session).claim_interrupted(
+                self.worker_id, lease_s=LEASE_S, force=force
+            )
+        for job_id in job_ids:
+            log.info("job_resume_claimed", job_id=job_id)
+            self.submit(job_id)
+        return job_ids
+
+    async def _reclaim_loop(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(LEASE_S / 2)
+            try:
+                await self._claim(force=False)
+            except (AtelierError, OSError) as exc:
+                log.warning("job_reclaim_failed", error=str(exc))
+
+    # --- running ------------------------------------------------------------------
+    async def _run(self, job_id: str) -> None:
+        active = self._active[job_id]
+        try:
+            async with self._slots:
+                self.metrics.jobs_active.labels("queued").dec()
+                active.started = True
+                self.metrics.jobs_active.labels("running").inc()
+                try:
+                    with bind_context(job_id=job_id):
+                        await self._execute(job_id, active.cancel_event)
+                except Exception as exc:
+                    # The process edge of a job: record the failure instead of losing it
+                    # in a task nobody awaits, and keep the runner serving other jobs.
+                    log.exception("job_crashed", job_id=job_id)
+                    await self._finish_without_running(
+                        job_id, "failed", f"internal_error: {type(exc).__name__}: {exc}"
+                    )
+                finally:
+                    self.metrics.jobs_active.labels("running").dec()
+        except asyncio.CancelledError:
+            if not active.started:
+                self.metrics.jobs_active.labels("queued").dec()
+            if not self._closing and active.cancel_event.is_set():
+                # Forced cancel of a stuck job: record it, the request asked for it.
+                await asyncio.shield(
+                    self._finish_without_running(job_id, "cancelled", "cancelled by request")
+                )
+            elif not self._closing:
+                raise
+        finally:
+            self._active.pop(job_id, None)
+
+    async def _execute(self, job_id: str, cancel_event: asyncio.Event) -> None:
+        async with session_scope(self.sessionmaker) as session:
+            repo = JobRepo(session)
+            try:
+                row = await repo.get(job_id)
+            except NotFound:
+                return  # deleted before it could start
+            if row.status in TERMINAL_STATUSES:
+                return
+            row = await repo.mark_running(job_id, worker_id=self.worker_id, lease_s=LEASE_S)
+            spec = row.parsed_spec()
+            parent_job_id, parent_version = row.parent_job_id, row.parent_version
+            instructions, attempt = row.instructions, row.attempts
+        base_files: dict[str, str] | None = None
+        async with session_scope(self.sessionmaker) as session:
+            if parent_job_id is not None:
+                base_files = await VersionRepo(session).contents(parent_job_id, parent_version)
+            spec = await _with_template_hint(TemplateRepo(session), spec)
+        log.info("job_started", attempt=attempt, revise_of=parent_job_id)
+        sink = JobEventSink(
+            job_id,
+            self.sessionmaker,
+            self.bus,
+            self.metrics,
+            usage=await paid_usage(self.sessionmaker, job_id),
+        )
+        heartbeat = asyncio.create_task(self._heartbeat(job_id, cancel_event))
+        try:
+            result = await self._run_pipeline(
+                job_id, spec, sink, cancel_event, base_files, instructions
+            )
+        except AtelierError as exc:
+            # Raised before the pipeline could start (a model that cannot be loaded …).
+            result = JobResult(job_id=job_id, status="failed", reason=f"{exc.code}: {exc.detail}")
+        finally:
+            heartbeat.cancel()
+        await self._store_outcome(job_id, result, sink, parent_job_id, instructions)
+
+    async def _run_pipeline(
+        self,
+        job_id: str,
+        spec: Spec,
+        sink: EventSink,
+        cancel_event: asyncio.Event,
+        base_files: dict[str, str] | None,
+        instructions: str | None,
+    ) -> JobResult:
+        recorder = DbCallRecorder(DbCallRecords(self.sessionmaker, job_id))
+        llms = self.llm_factory(spec.options, self.settings, recorder)
+        checkpoints: CheckpointStore = DbCheckpointStore(self.sessionmaker)
+        result: JobResult = await self.pipeline(
+            job_id,
+            spec,
+            llms=llms,
+            settings=self.settings,
+            checkpoints=checkpoints,
+            emit=sink,
+            cancel_event=cancel_event,
+            base_files=base_files,
+            instructions=instructions,
+        )
+        return result
+
+    async def _heartbeat(self, job_id: str, cancel_event: asyncio.Event) -> None:
+        while True:
+            await asyncio.sleep(LEASE_S / 3)
+            try:
+                async with session_scope(self.sessionmaker) as session:
+                    still_ours = await JobRepo(session).heartbeat(job_id, self.worker_id, LEASE_S)
+            except (AtelierError, OSError) as exc:
+                log.warning("job_heartbeat_failed", error=str(exc))
+                continue
+            if not still_ours:
+                # Cancelled from another process, or taken over after a stall.
+                log.info("job_lease_lost")
+                cancel_event.set()
+                return
+
+    async def _store_outcome(
+        self,
+        job_id: str,
+        result: JobResult,
+        sink: JobEventSink,
+        parent_job_id: str | None,
+        instructions: str | None,
+    ) -> None:
+        usage = await paid_usage(self.sessionmaker, job_id)
+        result = result.model_copy(update={"usage": usage})
+        version: int | None = None
+        async with session_scope(self.sessionmaker) as session:
+            repo = JobRepo(session)
+            try:
+                row = await repo.get(job_id)
+            except NotFound:
+                return
+            if row.status in TERMINAL_STATUSES:
+                # Finished elsewhere meanwhile (cancelled from another process).
+                return
+            if result.files and result.status != "cancelled":
+                report = build_report(result)
+                report[REPORT_MD_KEY] = render_report_md(result)
+                version = await VersionRepo(session).create(
+                    parent_job_id or job_id, result.files, report, instructions
+                )
+            tests = result.final_report
+            await repo.finish(
+                job_id,
+                result.status,
+                result.reason,
+                usage=usage,
+                tests=tests if tests is not None else None,
+                duration=_duration(row, result),
+            )
+        self.metrics.jobs_total.labels(result.status).inc()
+        log.info(
+            "job_finished",
+            status=result.status,
+            reason=result.reason,
+            calls=usage.calls,
+            version=version,
+        )
+        data: dict[str, Any] = dict(sink.finished_event.data) if sink.finished_event else {}
+        data.update(
+            status=result.status,
+            reason=result.reason,
+            usage=usage.model_dump(),
+            version=version,
+            project_id=parent_job_id or job_id,
+        )
+        await publish_event(
+            self.sessionmaker, self.bus, Event(job_id=job_id, type="job_finished", data=data)
+        )
+
+    async def _finish_without_running(self, job_id: str, status: str, reason: str) -> str:
+        async with session_scope(self.sessionmaker) as session:
+            repo = JobRepo(session)
+            row = await repo.get(job_id)
+            if row.status in TERMINAL_STATUSES:
+                return row.status
+            await repo.finish(job_id, status, reason)
+        self.metrics.jobs_total.labels(status).inc()
+        await publish_event(
+            self.sessionmaker,
+            self.bus,
+            Event(job_id=job_id, type="job_finished", data={"status": status, "reason": reason}),
+        )
+        return status
+
+
+async def _with_template_hint(templates: TemplateRepo, spec: Spec) -> Spec:
+    """The spec with its template id replaced by the template's text for the planner.
+
+    The stored spec keeps the id; a template deleted since is passed on as its id.
+    """
+    if not spec.template:
+        return spec
+    try:
+        row = await templates.get(spec.template)
+    except NotFound:
+        return spec
+    hint = f"{row.name} ({row.language}). {row.prompt_hint}".strip()
+    return spec.model_copy(update={"template": hint})
+
+
+def _duration(row: JobRow, result: JobResult) -> float | None:
+    if row.started_at is None:
+        return result.duration_s or None
+    return None  # the store measures from the first start: resumes included
