@@ -43,6 +43,20 @@ def _message_param(message: Message) -> ChatCompletionMessageParam:
     return {"role": "user", "content": message.content}
 
 
+def _rejects_json_schema(cause: BaseException | None) -> bool:
+    """True if the server refused OpenAI's json_schema response format.
+
+    A 400/422 is the usual refusal. llama.cpp's Python server answers a request
+    validation error with a 500 whose body names the field ("response_format ...
+    Input should be 'text' or 'json_object'"), so a 5xx counts when it says so.
+    """
+    if not isinstance(cause, openai.APIStatusError):
+        return False
+    if cause.status_code in (400, 422):
+        return True
+    return cause.status_code >= 500 and "response_format" in cause.message
+
+
 class OpenAICompatibleLLM:
     """A chat model behind an OpenAI-compatible HTTP API.
 
@@ -50,7 +64,8 @@ class OpenAICompatibleLLM:
     structured outputs (`{"type": "json_schema", "json_schema": {...}}`); "json_object"
     is `{"type": "json_object", "schema": ...}`, which llama.cpp's Python server turns
     into grammar-constrained decoding; "auto" tries json_schema and, if the server
-    rejects it with 400/422, switches to json_object for the rest of this instance's life.
+    rejects it (see `_rejects_json_schema`), switches to json_object for the rest of this
+    instance's life.
     `max_tokens_param` names the request field for the reply budget (OpenAI's newer
     models want "max_completion_tokens"; most compatible servers only know "max_tokens").
     """
@@ -162,12 +177,12 @@ class OpenAICompatibleLLM:
         try:
             completion = await self._create_mapped(request, mode)
         except LLMError as exc:
-            cause = exc.__cause__
-            rejected = isinstance(cause, openai.APIStatusError) and cause.status_code in (400, 422)
-            if not (rejected and request.json_schema is not None and mode == "auto"):
+            if not (
+                request.json_schema is not None
+                and mode == "auto"
+                and _rejects_json_schema(exc.__cause__)
+            ):
                 raise
-            # The server does not understand OpenAI's json_schema response format
-            # (llama.cpp's Python server only accepts json_object + schema): fall back.
             self._json_mode = mode = "json_object"
             completion = await self._create_mapped(request, mode)
         latency = time.perf_counter() - started

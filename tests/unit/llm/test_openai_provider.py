@@ -111,6 +111,30 @@ async def test_auto_json_mode_falls_back_to_json_object_when_server_rejects_json
     assert http_stub.requests[1].body["response_format"]["schema"] == schema
 
 
+async def test_auto_json_mode_falls_back_on_llama_cpp_servers_500_naming_response_format(
+    http_stub: Any,
+) -> None:
+    schema = {"type": "object"}
+    http_stub.reply(
+        500,
+        {"error": {"message": "('body', 'response_format', 'type'): Input should be 'text'"}},
+    )
+    http_stub.reply(200, completion("{}"))
+    result = await make_llm(http_stub.url).chat(request(json_schema=schema))
+    assert result.text == "{}"
+    assert http_stub.requests[1].body["response_format"] == {
+        "type": "json_object",
+        "schema": schema,
+    }
+
+
+async def test_a_plain_500_is_not_taken_for_a_json_schema_refusal(http_stub: Any) -> None:
+    http_stub.reply(500, error_body("out of memory"))
+    with pytest.raises(RetryableLLMError):
+        await make_llm(http_stub.url).chat(request(json_schema={"type": "object"}))
+    assert len(http_stub.requests) == 1
+
+
 async def test_rate_limit_maps_to_retryable_error_with_retry_after(http_stub: Any) -> None:
     http_stub.reply(429, error_body("slow down"), headers={"retry-after": "3"})
     with pytest.raises(RetryableLLMError) as info:

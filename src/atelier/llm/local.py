@@ -1,0 +1,267 @@
+"""A GGUF model run in-process by llama.cpp (llama-cpp-python).
+
+Structured output uses llama.cpp's JSON-schema constrained decoding: the schema is
+compiled into a grammar and the sampler cannot produce anything else. Prompts are
+formatted with the GGUF's own chat template (create_chat_completion does that).
+llama_cpp is imported lazily so that this module, and the factory that imports it,
+load without the optional `local` extra installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from atelier.domain.errors import LLMError, LLMOutputInvalid, LLMTimeout, LLMUnavailable
+from atelier.domain.usage import CallUsage
+from atelier.llm.base import ChatRequest, ChatResult
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+# A reply needs some room: a prompt leaving fewer tokens than this is refused up front
+# rather than answered with a truncated stub.
+MIN_REPLY_TOKENS = 16
+# Added to the counted prompt when the GGUF has no chat template to count with.
+_TEMPLATE_ALLOWANCE_PER_MESSAGE = 8
+
+
+class ContextOverflow(LLMError):
+    """The prompt does not fit the model's context window with room for a reply."""
+
+    code = "llm_context_overflow"
+
+
+@dataclass
+class _LoadedModel:
+    llama: Llama
+    # llama.cpp contexts are not thread-safe: one generation at a time per model.
+    lock: threading.Lock
+    # The GGUF's chat template, rendered here only to count prompt tokens exactly.
+    formatter: Jinja2ChatFormatter | None
+
+
+# Deliberately process-wide: a loaded GGUF is hundreds of MB to GBs of weights plus its
+# KV cache, and every job, agent role and wrapper in this process must share one copy
+# per file instead of loading it again. Keyed by (resolved path, n_ctx) because the
+# context size is fixed when the model is loaded. Guarded by _MODELS_LOCK, which is
+# held while loading so that two first callers do not load the same file twice.
+_MODELS: dict[tuple[Path, int], _LoadedModel] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _chat_formatter(llama: Llama) -> Jinja2ChatFormatter | None:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+
+    def token_text(token: int) -> str:
+        if token < 0:
+            return ""
+        return llama.detokenize([token], special=True).decode("utf-8", errors="ignore")
+
+    try:
+        return Jinja2ChatFormatter(
+            template=template,
+            eos_token=token_text(llama.token_eos()),
+            bos_token=token_text(llama.token_bos()),
+        )
+    except ValueError:  # a template jinja cannot compile: count approximately instead
+        return None
+
+
+def _load(path: Path, n_ctx: int, n_threads: int | None) -> _LoadedModel:
+    key = (path, n_ctx)
+    with _MODELS_LOCK:
+        loaded = _MODELS.get(key)
+        if loaded is not None:
+            return loaded
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise LLMUnavailable(
+                "the local provider needs llama-cpp-python: pip install 'atelier[local]'"
+            ) from exc
+        if not path.is_file():
+            raise LLMUnavailable(f"local model file not found: {path}")
+        try:
+            llama = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                verbose=False,
+            )
+        except ValueError as exc:  # llama.cpp's "Failed to load model from file"
+            raise LLMUnavailable(f"llama.cpp cannot load {path}: {exc}") from exc
+        loaded = _LoadedModel(llama, threading.Lock(), _chat_formatter(llama))
+        _MODELS[key] = loaded
+        return loaded
+
+
+def loaded_models() -> list[tuple[Path, int]]:
+    """The (path, n_ctx) of every model loaded in this process (for /health and tests)."""
+    with _MODELS_LOCK:
+        return list(_MODELS)
+
+
+class LocalLLM:
+    """A GGUF chat model run in this process by llama.cpp.
+
+    The model is loaded on first use (in a worker thread) and shared process-wide with
+    every other LocalLLM of the same file and context size. Calls run in a worker
+    thread and are serialised per model. `default_max_tokens` is used when a request
+    sets none; the reply budget is always clamped to what is left of the context window.
+    Cost is always 0.
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        *,
+        model_name: str | None = None,
+        default_max_tokens: int = 2048,
+    ) -> None:
+        self._path = Path(model_path).expanduser().resolve()
+        self._n_ctx = n_ctx
+        self._n_threads = n_threads
+        self._model_name = model_name or self._path.name
+        self._default_max_tokens = default_max_tokens
+
+    def __repr__(self) -> str:
+        return f"LocalLLM(model={self._model_name!r}, n_ctx={self._n_ctx})"
+
+    @property
+    def provider(self) -> str:
+        return "local"
+
+    @property
+    def model(self) -> str:
+        return self._model_name
+
+    @property
+    def context_window(self) -> int:
+        return self._n_ctx
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    async def load(self) -> None:
+        """Load the model now rather than on the first call.
+
+        Raises LLMUnavailable when llama-cpp-python is missing or the file cannot be loaded.
+        """
+        await asyncio.to_thread(_load, self._path, self._n_ctx, self._n_threads)
+
+    async def count_prompt_tokens(self, request: ChatRequest) -> int:
+        """Tokens the request's messages take once formatted with the chat template."""
+        loaded = await asyncio.to_thread(_load, self._path, self._n_ctx, self._n_threads)
+        return await asyncio.to_thread(self._count_locked, loaded, request)
+
+    def _count_locked(self, loaded: _LoadedModel, request: ChatRequest) -> int:
+        with loaded.lock:
+            return self._count(loaded, request)
+
+    def _count(self, loaded: _LoadedModel, request: ChatRequest) -> int:
+        messages = [m.model_dump() for m in request.messages]
+        if loaded.formatter is not None:
+            try:
+                formatted = loaded.formatter(messages=cast(Any, messages))
+            except ValueError:  # the template's raise_exception (e.g. role order)
+                formatted = None
+            if formatted is not None:
+                return len(
+                    loaded.llama.tokenize(
+                        formatted.prompt.encode("utf-8"),
+                        add_bos=not formatted.added_special,
+                        special=True,
+                    )
+                )
+        total = _TEMPLATE_ALLOWANCE_PER_MESSAGE
+        for m in request.messages:
+            total += len(loaded.llama.tokenize(m.content.encode("utf-8"), add_bos=False))
+            total += _TEMPLATE_ALLOWANCE_PER_MESSAGE
+        return total
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        """Generate a reply in a worker thread.
+
+        Raises LLMUnavailable (llama-cpp-python missing, model unloadable),
+        ContextOverflow (the prompt leaves fewer than MIN_REPLY_TOKENS of the window),
+        LLMError (llama.cpp rejected the call, e.g. a schema it cannot compile),
+        LLMOutputInvalid (no reply text).
+        """
+        loaded = await asyncio.to_thread(_load, self._path, self._n_ctx, self._n_threads)
+        # llama.cpp cannot be interrupted mid-generation from Python. If the caller gives
+        # up (a timeout cancels this task) the worker finishes its bounded generation;
+        # one still waiting for the model lock sees `abandoned` and skips its work.
+        abandoned = threading.Event()
+        try:
+            return await asyncio.to_thread(self._generate, loaded, request, abandoned)
+        except asyncio.CancelledError:
+            abandoned.set()
+            raise
+
+    def _generate(
+        self, loaded: _LoadedModel, request: ChatRequest, abandoned: threading.Event
+    ) -> ChatResult:
+        with loaded.lock:
+            if abandoned.is_set():
+                raise LLMTimeout("the call was abandoned before the model was free")
+            prompt_tokens = self._count(loaded, request)
+            room = self._n_ctx - prompt_tokens
+            if room < MIN_REPLY_TOKENS:
+                raise ContextOverflow(
+                    f"the prompt is {prompt_tokens} tokens; {self._model_name} has a "
+                    f"{self._n_ctx}-token context window and a reply needs at least "
+                    f"{MIN_REPLY_TOKENS} more: shorten the input or raise local_context"
+                )
+            max_tokens = min(request.max_tokens or self._default_max_tokens, room)
+            kwargs: dict[str, Any] = {}
+            if request.json_schema is not None:
+                kwargs["response_format"] = {"type": "json_object", "schema": request.json_schema}
+            if request.seed is not None:
+                kwargs["seed"] = request.seed
+            started = time.perf_counter()
+            try:
+                response = loaded.llama.create_chat_completion(
+                    messages=cast(Any, [m.model_dump() for m in request.messages]),
+                    temperature=request.temperature,
+                    max_tokens=max_tokens,
+                    stream=False,
+                    **kwargs,
+                )
+            except ValueError as exc:  # context exceeded after all, or a bad schema/grammar
+                raise LLMError(f"llama.cpp rejected the call to {self._model_name}: {exc}") from exc
+            latency = time.perf_counter() - started
+        return self._result(cast(dict[str, Any], response), latency)
+
+    def _result(self, response: dict[str, Any], latency: float) -> ChatResult:
+        choices = response.get("choices") or []
+        if not choices:
+            raise LLMOutputInvalid(f"{self._model_name} returned no choices")
+        text = choices[0].get("message", {}).get("content")
+        if text is None:
+            raise LLMOutputInvalid(f"{self._model_name} returned no text")
+        usage = response.get("usage") or {}
+        return ChatResult(
+            text=text,
+            usage=CallUsage(
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+                cost_usd=0.0,
+                latency_s=round(latency, 6),
+            ),
+            provider=self.provider,
+            model=self._model_name,
+            finish_reason=choices[0].get("finish_reason"),
+        )
