@@ -1,0 +1,105 @@
+"""``atelier serve``: migrate, make sure an admin can log in, then run the API.
+
+On the very first start (no users yet) an ``admin`` user and an API key are created
+and the key is printed once — it is stored only hashed and cannot be shown again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from atelier.api.app import create_app
+from atelier.settings import Settings, get_settings
+from atelier.store import (
+    ApiKeyRepo,
+    UserRepo,
+    create_engine,
+    create_sessionmaker,
+    migrate,
+    session_scope,
+)
+
+BOOTSTRAP_ADMIN = "admin"
+
+
+async def bootstrap(settings: Settings) -> str | None:
+    """Migrate the database; on a database without users, create the first admin and
+    return their new API key (None when users already exist)."""
+    url = settings.effective_database_url
+    await migrate(url)
+    engine = create_engine(url)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            users = UserRepo(session)
+            if await users.list():
+                return None
+            admin = await users.create(BOOTSTRAP_ADMIN, "admin")
+            _row, key = await ApiKeyRepo(session).create(admin.id, "bootstrap")
+            return key
+    finally:
+        await engine.dispose()
+
+
+async def run_server(settings: Settings) -> None:
+    """Serve the app with uvicorn until interrupted; print the address once listening."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # our structlog setup owns the root logger
+        access_log=False,  # the request middleware logs every request itself
+        ws_ping_interval=20.0,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.05)
+        host, port = settings.host, settings.port
+        for listener in server.servers:
+            for sock in listener.sockets:
+                host, port = sock.getsockname()[:2]
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+        typer.echo(f"Atelier listening on http://{shown}:{port}  (API docs: /docs)", err=False)
+
+    watcher = asyncio.create_task(announce())
+    try:
+        await server.serve()
+    finally:
+        watcher.cancel()
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (ATELIER_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind (ATELIER_PORT).")] = None,
+) -> None:
+    """Run the web service: migrations, first admin key, then the API on HOST:PORT."""
+    settings = get_settings()
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    key = asyncio.run(bootstrap(settings))
+    if key is not None:
+        typer.echo("Created the first admin user 'admin'. Its API key (shown only once):")
+        typer.echo(key)
+    asyncio.run(run_server(settings))
+
+
+serve_app = typer.Typer(help="Run the web service.")
+serve_app.command()(serve)
+
+
+if __name__ == "__main__":  # python -m atelier.cli.serve
+    serve_app()
