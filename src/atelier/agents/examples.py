@@ -1,0 +1,234 @@
+"""Tests made from the `>>>` examples of a spec (doctest style, as in HumanEval prompts).
+
+These are the cheapest trustworthy tests there are: the user wrote the expected
+outputs. Resample selection runs them to choose between candidate solutions.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from atelier.agents.prompts import is_test_path, module_name
+
+EXAMPLES_TEST_PATH = "tests/test_spec_examples.py"
+
+_PROMPT = re.compile(r"^(\s*)>>>\s?(.*)$")
+_CONTINUATION = re.compile(r"^(\s*)\.\.\.(?:\s(.*))?$")
+_DEF = re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(", re.M)
+
+
+@dataclass(frozen=True)
+class SpecExample:
+    """One `>>> source` with the output the spec expects ("" = no output)."""
+
+    source: str
+    expected: str
+    setup: tuple[str, ...]  # earlier statements of the same spec (doctest shares them)
+
+
+def parse_examples(text: str) -> list[SpecExample]:
+    """Every `>>>` example of the text with its expected output.
+
+    Continuation lines (`...`) join the source; the expected output runs to the next
+    blank line, `>>>` line or closing docstring quotes. Statements without output
+    (`>>> x = f()`) become setup for the examples after them.
+    """
+    lines = text.replace("\r\n", "\n").split("\n")
+    examples: list[SpecExample] = []
+    setup: list[str] = []
+    index = 0
+    while index < len(lines):
+        match = _PROMPT.match(lines[index])
+        index += 1
+        if not match:
+            continue
+        indent, source_lines = match.group(1), [match.group(2)]
+        while index < len(lines):
+            cont = _CONTINUATION.match(lines[index])
+            if not cont:
+                break
+            source_lines.append(cont.group(2) or "")
+            index += 1
+        expected_lines: list[str] = []
+        while index < len(lines):
+            line = lines[index]
+            stripped = line.strip()
+            if not stripped or _PROMPT.match(line) or stripped.startswith(('"""', "'''")):
+                break
+            if stripped.endswith(('"""', "'''")):
+                expected_lines.append(stripped[:-3].rstrip())
+                index += 1
+                break
+            expected_lines.append(line[len(indent) :] if line.startswith(indent) else stripped)
+            index += 1
+        source = "\n".join(source_lines).strip()
+        expected = "\n".join(expected_lines).strip()
+        if not source:
+            continue
+        if _is_expression(source):
+            if not expected and _is_comparison(source):
+                # `>>> f(x) == y` with nothing below: the author means it holds.
+                expected = "True"
+            examples.append(SpecExample(source, expected, tuple(setup)))
+        elif _is_statement(source) and not expected:
+            setup.append(source)
+    return examples
+
+
+def _is_expression(source: str) -> bool:
+    try:
+        ast.parse(source, mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def _is_comparison(source: str) -> bool:
+    tree = ast.parse(source, mode="eval")
+    return isinstance(tree.body, ast.Compare) and all(
+        isinstance(op, ast.Eq | ast.NotEq | ast.Is | ast.IsNot | ast.In | ast.NotIn)
+        for op in tree.body.ops
+    )
+
+
+def _is_statement(source: str) -> bool:
+    try:
+        ast.parse(source, mode="exec")
+    except SyntaxError:
+        return False
+    return True
+
+
+def called_names(source: str) -> set[str]:
+    """Names of the plain functions/classes an example calls (`f(x)` → {"f"})."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    return {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+
+
+def defining_modules(names: set[str], files: Mapping[str, str]) -> list[str]:
+    """Module names of the generated Python files that define any of `names`."""
+    modules: list[str] = []
+    for path, content in files.items():
+        if not path.endswith(".py") or is_test_path(path):
+            continue
+        defined = set(_DEF.findall(content)) | set(
+            re.findall(r"^class\s+([A-Za-z_]\w*)", content, re.M)
+        )
+        if defined & names:
+            modules.append(module_name(path))
+    return modules
+
+
+_TEST_HEADER = '''"""Examples from the spec, checked like doctest would (written by Atelier)."""
+import ast
+import contextlib
+import importlib
+import io
+import math
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+for _path in (_ROOT / "src", _ROOT):
+    if _path.is_dir() and str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+MODULES = {modules!r}
+
+
+def _namespace():
+    namespace = {{}}
+    for name in MODULES:
+        namespace.update(vars(importlib.import_module(name)))
+    return namespace
+
+
+def _same(actual, expected):
+    if actual == expected:
+        return True
+    if isinstance(actual, float) and isinstance(expected, (int, float)):
+        return math.isclose(actual, expected, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
+        return (
+            type(actual) is type(expected)
+            and len(actual) == len(expected)
+            and all(_same(a, e) for a, e in zip(actual, expected))
+        )
+    return False
+
+
+def check(setup, source, expected_text):
+    namespace = _namespace()
+    for statement in setup:
+        exec(statement, namespace)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        actual = eval(source, namespace)
+    printed = out.getvalue().strip()
+    if actual is None:
+        # doctest shows nothing for None: compare what was printed instead.
+        nothing = not printed and expected_text == "None"
+        assert printed == expected_text or nothing, (
+            f"{{source}} printed {{printed!r}}, expected {{expected_text!r}}"
+        )
+        return
+    try:
+        expected = ast.literal_eval(expected_text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        assert repr(actual) == expected_text or str(actual) == expected_text, (
+            f"{{source}} returned {{actual!r}}, expected {{expected_text}}"
+        )
+        return
+    assert _same(actual, expected) or repr(actual) == expected_text, (
+        f"{{source}} returned {{actual!r}}, expected {{expected_text}}"
+    )
+'''
+
+_TEST_CASE = """
+
+def test_example_{number}():
+    check({setup!r}, {source!r}, {expected!r})
+"""
+
+
+def spec_examples_test(spec_prompt: str, files: Mapping[str, str], language: str) -> dict[str, str]:
+    """A pytest file checking every `>>>` example of the spec against the generated code.
+
+    Returns ``{"tests/test_spec_examples.py": source}``, one test per example; each
+    imports the generated modules that define the functions the examples call and
+    compares the result with the expected output (``ast.literal_eval`` of it, else its
+    repr/str, as doctest would). Returns {} when the language is not Python or the
+    spec has no examples. Never raises.
+    """
+    if language != "python":
+        return {}
+    examples = parse_examples(spec_prompt)
+    if not examples:
+        return {}
+    names: set[str] = set()
+    for example in examples:
+        names |= called_names(example.source)
+        for statement in example.setup:
+            names |= called_names(statement)
+    modules = defining_modules(names, files)
+    parts = [_TEST_HEADER.format(modules=modules)]
+    for number, example in enumerate(examples, start=1):
+        parts.append(
+            _TEST_CASE.format(
+                number=number,
+                setup=list(example.setup),
+                source=example.source,
+                expected=example.expected,
+            )
+        )
+    return {EXAMPLES_TEST_PATH: "".join(parts)}

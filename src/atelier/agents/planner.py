@@ -1,0 +1,274 @@
+"""The Planner: a project description in, a validated Plan out."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from atelier.agents.context import context_budget
+from atelier.agents.prompts import (
+    DEFAULT_TEST_COMMANDS,
+    clip,
+    is_readme_path,
+    is_test_path,
+    language_of,
+    module_name,
+    render,
+)
+from atelier.domain.errors import InvalidPath, InvalidPlan
+from atelier.domain.paths import validate_project_path
+from atelier.domain.plan import MAX_PLAN_FILES, SUPPORTED_LANGUAGES, FileSpec, Plan
+from atelier.domain.spec import Spec
+from atelier.llm.base import LLM, ChatRequest, Message
+from atelier.llm.structured import chat_structured
+
+log = logging.getLogger(__name__)
+
+PLANNER_MAX_TOKENS = 1024
+
+_LANGUAGE_ALIASES = {
+    "py": "python",
+    "python3": "python",
+    "js": "javascript",
+    "node": "javascript",
+    "nodejs": "javascript",
+    "node.js": "javascript",
+}
+
+
+def _as_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
+    return value
+
+
+class PlannedFile(BaseModel):
+    """One file of the Planner reply, as the model wrote it (paths not yet checked)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    path: str
+    purpose: str = ""
+    depends_on: list[str] = Field(default_factory=list)
+
+    @field_validator("purpose", mode="before")
+    @classmethod
+    def _purpose_text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @field_validator("depends_on", mode="before")
+    @classmethod
+    def _depends_list(cls, value: Any) -> Any:
+        return _as_list(value)
+
+
+class PlannerReply(BaseModel):
+    """The Planner reply contract: name, summary, language, files, dependencies,
+    test_command. Lenient about the small things small models get wrong."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = "project"
+    summary: str = ""
+    language: str | None = None
+    files: list[PlannedFile] = Field(min_length=1)
+    dependencies: list[str] = Field(default_factory=list)
+    test_command: str | None = None
+
+    @field_validator("name", "summary", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @field_validator("dependencies", mode="before")
+    @classmethod
+    def _dependencies_list(cls, value: Any) -> Any:
+        return _as_list(value)
+
+
+# Sent for constrained decoding: every key required, so a grammar-driven model
+# produces the whole shape.
+PLAN_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string"},
+        "summary": {"type": "string"},
+        "language": {"type": "string"},
+        "files": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_PLAN_FILES,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string"},
+                    "purpose": {"type": "string"},
+                    "depends_on": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["path", "purpose", "depends_on"],
+            },
+        },
+        "dependencies": {"type": "array", "items": {"type": "string"}},
+        "test_command": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+    "required": ["name", "summary", "language", "files", "dependencies", "test_command"],
+}
+
+
+def _normalise_language(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    lowered = value.strip().lower()
+    return _LANGUAGE_ALIASES.get(lowered, lowered)
+
+
+def _infer_language(paths: list[str]) -> str | None:
+    counts: dict[str, int] = {}
+    for path in paths:
+        lang = language_of(path)
+        if lang in SUPPORTED_LANGUAGES:
+            counts[lang] = counts.get(lang, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else None
+
+
+def _test_command(language: str, proposed: str | None) -> str | None:
+    # The Tester writes pytest / node:test suites, so a command that runs something
+    # else (unittest, npm test without a package.json…) would never see them.
+    default = DEFAULT_TEST_COMMANDS.get(language)
+    if default is None:
+        return proposed.strip() if proposed and proposed.strip() else None
+    if proposed and ("pytest" if language == "python" else "node --test") in proposed:
+        return proposed.strip()
+    return default
+
+
+def _resolve_dependency(raw: str, paths: list[str]) -> str | None:
+    """Map what the model wrote in depends_on (a path, './x.py', a module name) to a plan path."""
+    try:
+        candidate = validate_project_path(raw)
+    except InvalidPath:
+        candidate = raw.strip()
+    if candidate in paths:
+        return candidate
+    for path in paths:
+        stem = posixpath.splitext(posixpath.basename(path))[0]
+        if candidate in {module_name(path), stem} or posixpath.basename(path) == candidate:
+            return path
+    return None
+
+
+def _without_cycles(files: list[FileSpec]) -> list[FileSpec]:
+    """Drop the dependency edges that would close a cycle, keeping the earlier ones."""
+    kept: dict[str, list[str]] = {f.path: [] for f in files}
+
+    def reaches(start: str, target: str) -> bool:
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if node == target:
+                return True
+            if node not in seen:
+                seen.add(node)
+                stack.extend(kept[node])
+        return False
+
+    for f in files:
+        for dep in f.depends_on:
+            if not reaches(dep, f.path):
+                kept[f.path].append(dep)
+            else:
+                log.info("planner: dropped cyclic dependency %s -> %s", f.path, dep)
+    return [f.model_copy(update={"depends_on": kept[f.path]}) for f in files]
+
+
+def build_plan(reply: PlannerReply, *, language: str | None = None) -> Plan:
+    """Turn a parsed Planner reply into a Plan.
+
+    Every path is validated first (a hostile one raises InvalidPath, even on a file
+    that would be dropped); test files and README.md are removed (the Tester and the
+    Documenter own them); dependencies are resolved to plan paths and cycles broken;
+    the test command defaults per language. Raises InvalidPlan when no source file
+    remains or there are too many files.
+    """
+    files: list[FileSpec] = []
+    seen: set[str] = set()
+    for planned in reply.files:
+        path = validate_project_path(planned.path)  # raises InvalidPath
+        if is_test_path(path) or is_readme_path(path):
+            log.info("planner: dropped %s (tests and README are written later)", path)
+            continue
+        if path in seen:
+            continue
+        seen.add(path)
+        files.append(FileSpec(path=path, purpose=planned.purpose.strip(), depends_on=[]))
+    if not files:
+        raise InvalidPlan("the plan lists no source files (only tests or README)")
+    if len(files) > MAX_PLAN_FILES:
+        raise InvalidPlan(f"the plan lists {len(files)} files; at most {MAX_PLAN_FILES} allowed")
+    paths = [f.path for f in files]
+    by_path = {validate_project_path(p.path): p for p in reply.files}
+    resolved: list[FileSpec] = []
+    for f in files:
+        deps = [_resolve_dependency(d, paths) for d in by_path[f.path].depends_on]
+        unique = list(dict.fromkeys(d for d in deps if d is not None and d != f.path))
+        resolved.append(f.model_copy(update={"depends_on": unique}))
+    chosen = _normalise_language(language)
+    if chosen is None:
+        # The model's word, unless it names a language we cannot test and the
+        # file extensions say otherwise.
+        chosen = _normalise_language(reply.language)
+        if chosen not in SUPPORTED_LANGUAGES and _infer_language(paths) is not None:
+            chosen = _infer_language(paths)
+    chosen = chosen or "python"
+    name = " ".join(reply.name.split())[:100] or posixpath.splitext(paths[0])[0]
+    return Plan(
+        name=name or "project",
+        summary=reply.summary.strip(),
+        language=chosen,
+        files=_without_cycles(resolved),
+        dependencies=[d.strip() for d in reply.dependencies if d and d.strip()],
+        test_command=_test_command(chosen, reply.test_command),
+    )
+
+
+async def plan_project(
+    spec: Spec,
+    llm: LLM,
+    *,
+    template_hint: str | None = None,
+    max_repairs: int = 2,
+    temperature: float = 0.0,
+) -> Plan:
+    """Ask the model for a plan of the project described by `spec`.
+
+    The reply is JSON (schema-constrained where the provider supports it); invalid
+    JSON is sent back for repair up to `max_repairs` times. `spec.language` wins over
+    the model's choice.
+
+    Raises InvalidPath for an unsafe file path (never repaired, never written),
+    InvalidPlan when no source file remains, LLMOutputInvalid when the reply stays
+    unparseable, and LLM errors of the provider unchanged.
+    """
+    budget = context_budget(llm, reply_tokens=PLANNER_MAX_TOKENS)
+    language = _normalise_language(spec.language)
+    system = render("planner_system.md")
+    user = render(
+        "planner_user.md",
+        request=clip(spec.prompt, max(1000, budget - len(system) - 300)),
+        language=language,
+        template_hint=template_hint,
+    )
+    request = ChatRequest(
+        messages=[Message(role="system", content=system), Message(role="user", content=user)],
+        agent="planner",
+        temperature=temperature,
+        max_tokens=PLANNER_MAX_TOKENS,
+        json_schema=PLAN_JSON_SCHEMA,
+    )
+    structured = await chat_structured(llm, request, PlannerReply, max_repairs=max_repairs)
+    return build_plan(structured.value, language=language)

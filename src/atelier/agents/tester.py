@@ -1,0 +1,269 @@
+"""The Tester: writes the project's test files (pytest for Python, node:test for JavaScript)."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from atelier.agents.context import context_budget, fit_context
+from atelier.agents.extract import code_blocks, extract_code, split_labelled_blocks
+from atelier.agents.prompts import clip, is_test_path, language_of, module_name, render
+from atelier.domain.errors import InvalidPath, LLMOutputInvalid
+from atelier.domain.paths import validate_project_path
+from atelier.domain.plan import Plan
+from atelier.llm.base import LLM, ChatRequest, ChatResult, Message
+from atelier.llm.structured import chat_structured
+
+log = logging.getLogger(__name__)
+
+TESTER_MAX_TOKENS = 2048
+CONFTEST_PATH = "tests/conftest.py"
+
+# pytest's default "prepend" import mode puts the *test file's* directory on sys.path,
+# not the project root, so `from calc import add` in tests/test_calc.py fails under a
+# plain `pytest`. A conftest in tests/ is imported first and fixes that for every test.
+CONFTEST_HEADER = '''"""Make the project's modules importable from the tests (by Atelier)."""
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+for _path in (_ROOT / "src", _ROOT):
+    if _path.is_dir() and str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+'''
+
+
+class TestFileReply(BaseModel):
+    """One file of the Tester reply."""
+
+    __test__ = False
+    model_config = ConfigDict(extra="ignore")
+
+    path: str
+    content: str
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class TesterReply(BaseModel):
+    """The Tester reply contract: {"files": [{"path", "content"}]}."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    files: list[TestFileReply] = Field(min_length=1)
+
+
+TESTER_JSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "files": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 4,
+            "items": {
+                "type": "object",
+                "properties": {"path": {"type": "string"}, "content": {"type": "string"}},
+                "required": ["path", "content"],
+            },
+        }
+    },
+    "required": ["files"],
+}
+
+
+class _LastReply:
+    """An LLM wrapper that remembers the last reply text (for the non-JSON fallback)."""
+
+    def __init__(self, llm: LLM) -> None:
+        self._llm = llm
+        self.last_text = ""
+
+    @property
+    def provider(self) -> str:
+        return self._llm.provider
+
+    @property
+    def model(self) -> str:
+        return self._llm.model
+
+    @property
+    def context_window(self) -> int:
+        return self._llm.context_window
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        result = await self._llm.chat(request)
+        self.last_text = result.text
+        return result
+
+
+def _stem(path: str) -> str:
+    name = posixpath.basename(path)
+    for suffix in (".test.js", ".spec.js", ".test.mjs", ".py", ".js", ".mjs", ".cjs"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name.removeprefix("test_").removesuffix("_test") or "project"
+
+
+def test_path_for(path: str, language: str) -> str:
+    """Where a test file belongs: tests/test_<x>.py (pytest) or tests/<x>.test.js (node)."""
+    name = posixpath.basename(path)
+    if language == "javascript":
+        if re.search(r"\.(test|spec)\.[cm]?js$", name):
+            return f"tests/{name}"
+        return f"tests/{_stem(path)}.test.js"
+    if name == "conftest.py":
+        return CONFTEST_PATH
+    if name.startswith("test_") and name.endswith(".py"):
+        return f"tests/{name}"
+    return f"tests/test_{_stem(path)}.py"
+
+
+def _unfence(content: str, language: str, path: str) -> str:
+    if ("```" in content or "~~~" in content) and code_blocks(content):
+        return extract_code(content, language=language, path=path)
+    return content.strip("\n") + "\n" if content.strip() else ""
+
+
+def _place(raw_path: str, content: str, language: str, project: Mapping[str, str]) -> str | None:
+    """The validated tests/ path for a reply file, or None when its path is unsafe."""
+    try:
+        path = validate_project_path(raw_path)
+    except InvalidPath as exc:
+        log.warning("tester: dropped a test file with an invalid path: %s", exc)
+        return None
+    if path in project or not is_test_path(path) or not path.startswith("tests/"):
+        return test_path_for(path, language)
+    return test_path_for(path, language) if language_of(path) == language else path
+
+
+def _fix_relative_requires(content: str, old_path: str, new_path: str) -> str:
+    # A JS test moved from the root into tests/ must reach the project one level up.
+    if posixpath.dirname(old_path) == "" and new_path.startswith("tests/"):
+        return re.sub(r"""require\((['"])\./""", r"require(\1../", content)
+    return content
+
+
+def _conftest(existing: str | None) -> str:
+    if existing and "sys.path" in existing:
+        return existing
+    return CONFTEST_HEADER + (("\n" + existing) if existing else "")
+
+
+def normalise_test_files(
+    replies: list[tuple[str, str]], plan: Plan, project: Mapping[str, str]
+) -> dict[str, str]:
+    """Validated, unfenced test files under tests/, plus the Python conftest.
+
+    Unsafe paths are dropped (logged), files that are not test files are renamed into
+    tests/, name clashes get a numeric suffix. Empty when nothing usable remains.
+    """
+    language = plan.language
+    out: dict[str, str] = {}
+    for raw_path, raw_content in replies:
+        content = _unfence(raw_content, language, raw_path)
+        if not content.strip():
+            continue
+        path = _place(raw_path, content, language, project)
+        if path is None:
+            continue
+        if language == "javascript":
+            content = _fix_relative_requires(content, raw_path.strip().lstrip("./"), path)
+        if path == CONFTEST_PATH:
+            out[path] = content
+            continue
+        base, ext = posixpath.splitext(path)
+        counter = 2
+        while path in out:
+            path = f"{base}_{counter}{ext}"
+            counter += 1
+        out[path] = content
+    if not any(p != CONFTEST_PATH for p in out):
+        return {}
+    if language == "python":
+        out[CONFTEST_PATH] = _conftest(out.get(CONFTEST_PATH))
+    return out
+
+
+def _fallback_from_text(text: str, plan: Plan) -> list[tuple[str, str]]:
+    """Test files from a reply that ignored the JSON format (fenced code instead)."""
+    default = test_path_for(plan.files[0].path, plan.language)
+    found: list[tuple[str, str]] = []
+    for label, block in split_labelled_blocks(text):
+        if label is None and found:
+            continue
+        found.append((label or default, block.body))
+    return found
+
+
+async def write_tests(
+    plan: Plan,
+    files: Mapping[str, str],
+    llm: LLM,
+    *,
+    spec_prompt: str,
+    max_repairs: int = 2,
+    temperature: float = 0.0,
+) -> dict[str, str]:
+    """Test files for the project, path → content.
+
+    Python: pytest files under tests/ plus a tests/conftest.py that puts the project
+    root on sys.path (so `pytest` run from the root imports the modules by name).
+    JavaScript: tests/*.test.js for `node --test`.
+
+    Raises LLMOutputInvalid when no usable test file comes back (after repairs and a
+    fallback that reads fenced code from a non-JSON reply); LLM errors propagate.
+    """
+    language = plan.language
+    source = {p: c for p, c in files.items() if not is_test_path(p)}
+    total = context_budget(llm, reply_tokens=TESTER_MAX_TOKENS)
+    request_text = clip(spec_prompt, max(1000, total // 4))
+    modules = {p: module_name(p) if language_of(p) == "python" else "" for p in source}
+    example_path = "tests/test_calc.py" if language == "python" else "tests/calc.test.js"
+    if plan.files:
+        example_path = test_path_for(plan.files[0].path, language)
+    system = render("tester_system.md", language=language, example_path=example_path)
+
+    def user_prompt(shown: Mapping[str, str]) -> str:
+        return render(
+            "tester_user.md",
+            request=request_text,
+            plan=plan,
+            files=shown,
+            modules=modules,
+            fence=language,
+        )
+
+    used = len(system) + len(user_prompt({})) + 300 + 60 * len(source)
+    shown = fit_context(source, max(0, total - used), language=language)
+    request = ChatRequest(
+        messages=[
+            Message(role="system", content=system),
+            Message(role="user", content=user_prompt(shown)),
+        ],
+        agent="tester",
+        temperature=temperature,
+        max_tokens=TESTER_MAX_TOKENS,
+        json_schema=TESTER_JSON_SCHEMA,
+    )
+    recorder = _LastReply(llm)
+    try:
+        structured = await chat_structured(recorder, request, TesterReply, max_repairs=max_repairs)
+        replies = [(f.path, f.content) for f in structured.value.files]
+    except LLMOutputInvalid:
+        replies = _fallback_from_text(recorder.last_text, plan)
+        if not replies:
+            raise
+        log.info("tester: reply was not JSON; using its fenced code instead")
+    tests = normalise_test_files(replies, plan, source)
+    if not tests:
+        raise LLMOutputInvalid("tester: the reply holds no usable test file")
+    return tests
