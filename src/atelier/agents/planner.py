@@ -28,6 +28,7 @@ from atelier.llm.structured import chat_structured
 log = logging.getLogger(__name__)
 
 PLANNER_MAX_TOKENS = 1024
+PLAN_SCHEMA_MAX_FILES = 12
 
 _LANGUAGE_ALIASES = {
     "py": "python",
@@ -102,7 +103,9 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
         "files": {
             "type": "array",
             "minItems": 1,
-            "maxItems": MAX_PLAN_FILES,
+            # Tighter than MAX_PLAN_FILES on purpose: a small model under a grammar
+            # tends to repeat list items until its token limit; the cap ends the loop.
+            "maxItems": PLAN_SCHEMA_MAX_FILES,
             "items": {
                 "type": "object",
                 "properties": {

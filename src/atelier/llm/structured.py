@@ -57,10 +57,58 @@ def _balanced_objects(text: str) -> list[str]:
     return spans
 
 
+def salvage_truncated(text: str) -> Any:
+    """Parse an object cut off mid-way (a reply that hit its token limit).
+
+    Cuts back to the last point where an element or member was complete and closes
+    every open bracket. Small models under constrained decoding often loop (the same
+    list item again and again) until the limit; what came before is usually sound.
+    Raises ValueError when nothing can be salvaged.
+    """
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("no JSON object found in the reply")
+    body = text[start:]
+    closers: list[str] = []
+    cut_points: list[tuple[int, str]] = []
+    in_string = escaped = False
+    for index, char in enumerate(body):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "{[":
+            closers.append("}" if char == "{" else "]")
+        elif char in "}]":
+            if not closers:
+                break
+            closers.pop()
+            if not closers:
+                break  # the object is complete: not a truncation
+            cut_points.append((index + 1, "".join(reversed(closers))))
+        elif char == ",":
+            cut_points.append((index, "".join(reversed(closers))))
+    for end, closing in reversed(cut_points[-200:]):
+        try:
+            value = json.loads(body[:end] + closing)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    raise ValueError("no JSON object found in the reply")
+
+
 def extract_json(text: str) -> Any:
     """The first JSON object found in a model reply.
 
-    Tries, in order: the whole text, fenced blocks, balanced ``{...}`` spans.
+    Tries, in order: the whole text, fenced blocks, balanced ``{...}`` spans, and
+    finally a truncated object closed at its last complete element.
     Raises ValueError when none parses.
     """
     candidates = [text.strip()]
@@ -73,7 +121,7 @@ def extract_json(text: str) -> Any:
             return json.loads(candidate)
         except json.JSONDecodeError:
             continue
-    raise ValueError("no JSON object found in the reply")
+    return salvage_truncated(text)
 
 
 def _describe(error: ValueError | ValidationError) -> str:
@@ -119,6 +167,8 @@ async def chat_structured(
         )
         current = current.model_copy(
             update={
+                # At temperature 0 a local model would repeat its mistake word for word.
+                "temperature": max(request.temperature, 0.3),
                 "messages": [
                     *request.messages,
                     Message(role="assistant", content=result.text[-4000:]),

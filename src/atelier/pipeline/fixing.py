@@ -41,21 +41,21 @@ class FixLoop:
     """The fix rounds of one pipeline run; reads and updates the run's state."""
 
     def __init__(self, run: PipelineRun) -> None:
-        self.run = run
+        self.job = run
 
     @property
     def current(self) -> TestReport:
-        return self.run.state.rounds[-1].report
+        return self.job.state.rounds[-1].report
 
     def _strategy_for_round(self, round_number: int) -> str:
-        strategy = self.run.config.strategy
+        strategy = self.job.config.strategy
         if strategy == "resample+repair":
             return "resample" if round_number == 1 else "repair"
         return strategy
 
     async def run(self) -> None:
-        state = self.run.state
-        budgets = self.run.config.budgets
+        state = self.job.state
+        budgets = self.job.config.budgets
         while (
             state.rounds
             and not self.current.green
@@ -63,7 +63,7 @@ class FixLoop:
         ):
             round_number = state.fix_rounds + 1
             strategy = self._strategy_for_round(round_number)
-            if strategy == "resample" and self.run.config.resample_k > 0:
+            if strategy == "resample" and self.job.config.resample_k > 0:
                 files, report = await self._resample(round_number)
             else:
                 strategy = "repair"
@@ -72,19 +72,19 @@ class FixLoop:
             if candidate_score(report) >= candidate_score(self.current):
                 state.files = files
                 for path in files:
-                    await self.run.file_written(path, files[path], f"fix:{strategy}")
+                    await self.job.file_written(path, files[path], f"fix:{strategy}")
             else:
                 report = self.current
             state.fix_rounds = round_number
             round_ = TestRound(round=round_number, report=report, strategy=strategy)
             state.rounds.append(round_)
-            await self.run.test_ran(round_)
-            await self.run.checkpoints.save_checkpoint(self.run.job_id, state)
+            await self.job.test_ran(round_)
+            await self.job.checkpoints.save_checkpoint(self.job.job_id, state)
 
     async def _repair(
         self, report: TestReport, *, feedback: str | None
     ) -> tuple[dict[str, str], TestReport]:
-        run = self.run
+        run = self.job
         sources = dict(run.state.files)
         text = feedback or failure_feedback(report)
         targets = implicated_sources(report.output_tail + text, sources,
@@ -98,7 +98,7 @@ class FixLoop:
 
     async def _resample(self, round_number: int) -> tuple[dict[str, str], TestReport]:
         """Up to k fresh candidates; stop at the first that is green."""
-        run = self.run
+        run = self.job
         best_files, best_report = dict(run.state.files), self.current
         for index in range(run.config.resample_k):
             files = await run.generate_sources(temperature=run.config.resample_temperature,
@@ -115,7 +115,7 @@ class FixLoop:
 
     async def fix_findings(self) -> None:
         """One re-tested fix of the files with high-severity review findings."""
-        run = self.run
+        run = self.job
         state = run.state
         high = [f for f in state.findings if f.severity == "high" and f.path in state.files]
         if not high or not state.rounds:

@@ -78,6 +78,10 @@ def _sandbox_env(backend: str, workdir: Path) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "PYTHONUNBUFFERED": "1",
         "NO_COLOR": "1",
+        # The host venv's pytest plugins are Atelier's, not the project's: autoloading
+        # them (hypothesis alone) costs seconds per run and can change test behaviour.
+        # The runner loads the one plugin generated tests commonly need explicitly.
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
 
 

@@ -80,6 +80,11 @@ def _pytest_argv(paths: list[str]) -> list[str]:
         "-q",
         "-p",
         "no:cacheprovider",
+        # Plugin autoload is off in the sandbox; async tests still work.
+        "-p",
+        "pytest_asyncio.plugin",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
         # Relative to the cwd, which is the project root with every backend.
         f"--junitxml={JUNIT_FILE}",
         *paths,

@@ -55,3 +55,16 @@ async def test_repairs_are_bounded_then_fail_clearly() -> None:
     with pytest.raises(LLMOutputInvalid, match="after 2 repair"):
         await chat_structured(llm, request(), Point, max_repairs=2)
     assert len(llm.calls) == 3
+
+
+def test_truncated_looping_reply_is_salvaged_up_to_the_last_complete_item() -> None:
+    item = '{"path": "greet.py", "purpose": "greet", "depends_on": []}'
+    reply = '{"name": "greet", "files": [' + ", ".join([item] * 5) + ', {"path": "gre'
+    value = extract_json(reply)
+    assert value["name"] == "greet"
+    assert len(value["files"]) == 5
+
+
+def test_truncated_reply_inside_a_string_is_salvaged() -> None:
+    value = extract_json('{"x": 1, "y": 2, "note": "cut off in the mid')
+    assert value == {"x": 1, "y": 2}

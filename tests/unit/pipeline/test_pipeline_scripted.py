@@ -67,7 +67,7 @@ async def test_happy_path_plans_codes_tests_reviews_documents(
 
     assert result.status == "succeeded", result.reason
     assert set(result.files) == {"calc/__init__.py", "calc/ops.py", "tests/test_ops.py",
-                                 "README.md"}
+                                 "tests/conftest.py", "README.md"}
     assert "return a + b" in result.files["calc/ops.py"]
     assert "Here is the module" not in result.files["calc/ops.py"]
     report = result.final_report
@@ -79,7 +79,7 @@ async def test_happy_path_plans_codes_tests_reviews_documents(
     assert events.types()[-1] == "job_finished"
 
     written = write_project(result, tmp_path / "out")
-    assert (tmp_path / "out" / REPORT_MD).exists() and len(written) == 6
+    assert (tmp_path / "out" / REPORT_MD).exists() and len(written) == len(result.files) + 2
     saved = json.loads((tmp_path / "out" / REPORT_JSON).read_text())
     assert saved["tests"]["passed"] == 2 and saved["usage"]["calls"] == 6
     assert {f["path"] for f in saved["files"]} >= {"calc/ops.py", "README.md"}
