@@ -34,7 +34,8 @@ def parse_examples(text: str) -> list[SpecExample]:
 
     Continuation lines (`...`) join the source; the expected output runs to the next
     blank line, `>>>` line or closing docstring quotes. Statements without output
-    (`>>> x = f()`) become setup for the examples after them.
+    (`>>> x = f()`) and calls shown without output (`>>> s.push(1)`) also run as
+    setup before the examples after them, as doctest shares one namespace.
     """
     lines = text.replace("\r\n", "\n").split("\n")
     examples: list[SpecExample] = []
@@ -73,6 +74,8 @@ def parse_examples(text: str) -> list[SpecExample]:
                 # `>>> f(x) == y` with nothing below: the author means it holds.
                 expected = "True"
             examples.append(SpecExample(source, expected, tuple(setup)))
+            if not expected:
+                setup.append(source)  # a call shown for its effect (`>>> s.push(1)`)
         elif _is_statement(source) and not expected:
             setup.append(source)
     return examples

@@ -248,7 +248,9 @@ def extract_code(reply: str, *, language: str, path: str | None = None) -> str:
             return found.rstrip() + "\n"
         # Perhaps code cut off mid-statement, after some prose.
         lines = stripped.split("\n")
-        start = next((i for i, ln in enumerate(lines) if _PY_CODE_START.match(ln)), 0)
+        start = next((i for i, ln in enumerate(lines) if _PY_CODE_START.match(ln)), None)
+        if start is None:
+            return ""  # prose only: nothing here is code
         return finish_code("\n".join(lines[start:]), language, truncated=True)
     if language in {"javascript", "typescript"}:
         return _strip_js_prose(stripped) + "\n"

@@ -97,7 +97,7 @@ def to_findings(reply: ReviewerReply, files: Mapping[str, str]) -> list[Finding]
                 path = ""
         line = raw.line
         if line is not None and (
-            line < 1 or (path in files and line > files[path].count("\n") + 1)
+            not path or line < 1 or (path in files and line > files[path].count("\n") + 1)
         ):
             line = None
         try:

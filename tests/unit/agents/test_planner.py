@@ -68,8 +68,10 @@ async def test_prose_wrapped_json_is_read() -> None:
 
 @pytest.mark.parametrize("hostile", ["../../etc/passwd", "/etc/x", ".ssh/id_rsa"])
 async def test_hostile_path_raises_invalid_path_without_repair(hostile: str) -> None:
-    files = [{"path": "calc.py", "purpose": "", "depends_on": []},
-             {"path": hostile, "purpose": "", "depends_on": []}]
+    files = [
+        {"path": "calc.py", "purpose": "", "depends_on": []},
+        {"path": hostile, "purpose": "", "depends_on": []},
+    ]
     llm = ScriptedLLM({"planner": [plan_reply(files=files)]})
     with pytest.raises(InvalidPath):
         await plan_project(Spec(prompt="calc"), llm)
@@ -83,13 +85,17 @@ async def test_tests_and_readme_are_removed_from_the_plan() -> None:
         {"path": "test_cli.py", "purpose": "tests", "depends_on": []},
         {"path": "README.md", "purpose": "docs", "depends_on": []},
     ]
-    plan = await plan_project(Spec(prompt="calc"), ScriptedLLM({"planner": [plan_reply(files=files)]}))
+    plan = await plan_project(
+        Spec(prompt="calc"), ScriptedLLM({"planner": [plan_reply(files=files)]})
+    )
     assert [f.path for f in plan.files] == ["calc.py"]
 
 
 async def test_plan_of_only_tests_is_invalid() -> None:
-    files = [{"path": "tests/test_calc.py", "purpose": "", "depends_on": []},
-             {"path": "README.md", "purpose": "", "depends_on": []}]
+    files = [
+        {"path": "tests/test_calc.py", "purpose": "", "depends_on": []},
+        {"path": "README.md", "purpose": "", "depends_on": []},
+    ]
     with pytest.raises(InvalidPlan):
         await plan_project(Spec(prompt="calc"), ScriptedLLM({"planner": [plan_reply(files=files)]}))
 

@@ -1,0 +1,179 @@
+"""Tester: JSON test files in; safe, runnable test files out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from atelier.agents.tester import CONFTEST_PATH, write_tests
+from atelier.domain.errors import LLMOutputInvalid
+from atelier.domain.plan import FileSpec, Plan
+from atelier.llm.scripted import ScriptedLLM
+
+CALC = "def add(a, b):\n    return a + b\n"
+TEST_CALC = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+PY_PLAN = Plan(
+    name="calc",
+    language="python",
+    files=[FileSpec(path="calc.py", purpose="add")],
+    test_command="pytest -q",
+)
+JS_PLAN = Plan(
+    name="calc",
+    language="javascript",
+    files=[FileSpec(path="calc.js", purpose="add")],
+    test_command="node --test",
+)
+
+
+def reply(*files: tuple[str, str]) -> str:
+    return json.dumps({"files": [{"path": p, "content": c} for p, c in files]})
+
+
+async def test_happy_path_python_adds_conftest() -> None:
+    llm = ScriptedLLM({"tester": [reply(("tests/test_calc.py", TEST_CALC))]})
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add numbers")
+    assert tests["tests/test_calc.py"] == TEST_CALC
+    assert "sys.path" in tests[CONFTEST_PATH]
+    request = llm.calls[0]
+    assert request.agent == "tester" and request.json_schema is not None
+    assert "def add(a, b)" in request.messages[-1].content
+    assert "`calc`" in request.messages[-1].content
+
+
+def pytest_script() -> str:
+    # The console script, not `python -m pytest`: that one would put the working
+    # directory on sys.path and hide the import problem the conftest solves.
+    script = Path(sys.executable).with_name("pytest")
+    assert script.exists()
+    return str(script)
+
+
+def run(tmp_path: Path, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    for rel, content in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content, encoding="utf-8")
+    return subprocess.run(
+        [pytest_script(), "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_generated_layout_runs_under_plain_pytest_from_the_root(tmp_path: Path) -> None:
+    llm = ScriptedLLM({"tester": [reply(("tests/test_calc.py", TEST_CALC))]})
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+    result = run(tmp_path, {"calc.py": CALC, **tests})
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "1 passed" in result.stdout
+
+
+def test_without_the_conftest_plain_pytest_cannot_import_the_module(tmp_path: Path) -> None:
+    # Why the conftest exists: pytest's default import mode puts tests/ on sys.path,
+    # not the project root.
+    result = run(tmp_path, {"calc.py": CALC, "tests/test_calc.py": TEST_CALC})
+    assert result.returncode != 0
+    assert "ModuleNotFoundError" in result.stdout
+
+
+async def test_paths_renamed_into_tests_and_content_unfenced() -> None:
+    fenced = f"```python\n{TEST_CALC}```"
+    llm = ScriptedLLM(
+        {
+            "tester": [
+                reply(
+                    ("calc.py", fenced),  # would overwrite the module
+                    ("test_more.py", TEST_CALC),  # at the root
+                    ("tests/helpers.py", TEST_CALC),  # not collected by pytest
+                )
+            ]
+        }
+    )
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+    assert sorted(tests) == [
+        CONFTEST_PATH,
+        "tests/test_calc.py",
+        "tests/test_helpers.py",
+        "tests/test_more.py",
+    ]
+    assert tests["tests/test_calc.py"] == TEST_CALC
+
+
+async def test_hostile_paths_are_dropped() -> None:
+    llm = ScriptedLLM(
+        {
+            "tester": [
+                reply(
+                    ("../../etc/test_x.py", TEST_CALC),
+                    ("/tmp/test_y.py", TEST_CALC),
+                    ("tests/test_calc.py", TEST_CALC),
+                )
+            ]
+        }
+    )
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+    assert sorted(tests) == [CONFTEST_PATH, "tests/test_calc.py"]
+
+
+async def test_only_hostile_paths_is_an_error() -> None:
+    llm = ScriptedLLM({"tester": [reply(("../test_x.py", TEST_CALC))]})
+    with pytest.raises(LLMOutputInvalid):
+        await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+
+
+async def test_invalid_json_repaired() -> None:
+    llm = ScriptedLLM(
+        {
+            "tester": [
+                '{"files": [{"path": "tests/test_calc.py"',
+                reply(("tests/test_calc.py", TEST_CALC)),
+            ]
+        }
+    )
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+    assert "tests/test_calc.py" in tests and len(llm.calls) == 2
+
+
+async def test_plain_code_reply_is_used_when_json_never_comes() -> None:
+    llm = ScriptedLLM({"tester": [f"Here are the tests:\n```python\n{TEST_CALC}```"]})
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add", max_repairs=0)
+    assert tests["tests/test_calc.py"] == TEST_CALC
+
+
+async def test_javascript_tests_for_node_test() -> None:
+    js_test = (
+        "const test = require('node:test');\nconst assert = require('node:assert');\n"
+        "const { add } = require('./calc.js');\n\n"
+        "test('adds', () => { assert.strictEqual(add(2, 3), 5); });\n"
+    )
+    calc = "function add(a, b) { return a + b; }\nmodule.exports = { add };\n"
+    llm = ScriptedLLM({"tester": [reply(("calc.test.js", js_test))]})
+    tests = await write_tests(JS_PLAN, {"calc.js": calc}, llm, spec_prompt="add")
+    assert list(tests) == ["tests/calc.test.js"]
+    assert "require('../calc.js')" in tests["tests/calc.test.js"]
+
+
+async def test_javascript_layout_runs_under_node_test(tmp_path: Path) -> None:
+    js_test = (
+        "const test = require('node:test');\nconst assert = require('node:assert');\n"
+        "const { add } = require('../calc.js');\n\n"
+        "test('adds', () => { assert.strictEqual(add(2, 3), 5); });\n"
+    )
+    calc = "function add(a, b) { return a + b; }\nmodule.exports = { add };\n"
+    llm = ScriptedLLM({"tester": [reply(("tests/calc.test.js", js_test))]})
+    tests = await write_tests(JS_PLAN, {"calc.js": calc}, llm, spec_prompt="add")
+    for rel, content in {"calc.js": calc, **tests}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(content, encoding="utf-8")
+    result = subprocess.run(
+        ["node", "--test"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "# pass 1" in result.stdout
