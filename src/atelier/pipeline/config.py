@@ -42,7 +42,9 @@ class RunConfig:
         return cls(
             strategy=options.strategy or settings.strategy,
             budgets=budgets,
-            resample_k=options.resample_k if options.resample_k is not None else settings.resample_k,
+            resample_k=(
+                options.resample_k if options.resample_k is not None else settings.resample_k
+            ),
             resample_temperature=(
                 options.resample_temperature
                 if options.resample_temperature is not None

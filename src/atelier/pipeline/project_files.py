@@ -18,6 +18,23 @@ def is_test_path(path: str) -> bool:
     return parts[0] in {"tests", "test", "__tests__"} or bool(_TEST_NAME.match(parts[-1]))
 
 
+def is_test_module(path: str) -> bool:
+    """A file that holds tests (not a conftest or helper)."""
+    name = posixpath.basename(path)
+    return name.startswith("test_") or name.endswith(("_test.py", ".test.js", ".test.mjs"))
+
+
+def smoke_test(files: Mapping[str, str]) -> dict[str, str]:
+    """A last-resort pytest file that imports every Python module of the project."""
+    modules = [p[:-3].replace("/", ".") for p in source_paths(files) if p.endswith(".py")]
+    modules = [m.removesuffix(".__init__") for m in modules]
+    lines = ["import importlib", "import os", "import sys", "",
+             "sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))",
+             "", "", "def test_modules_import():"]
+    lines += [f"    importlib.import_module({m!r})" for m in modules] or ["    pass"]
+    return {"tests/test_smoke.py": "\n".join(lines) + "\n"}
+
+
 def is_doc_path(path: str) -> bool:
     return posixpath.basename(path).lower() in {"readme.md", "readme.rst", "readme.txt"}
 

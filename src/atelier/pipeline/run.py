@@ -20,7 +20,7 @@ from atelier.agents.planner import plan_project
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
 from atelier.agents.tester import write_tests
-from atelier.domain.errors import AtelierError, BudgetExceeded, Cancelled
+from atelier.domain.errors import AtelierError, BudgetExceeded, Cancelled, LLMOutputInvalid
 from atelier.domain.events import Event, EventType
 from atelier.domain.job import STEPS, Checkpoint, JobResult, JobStatus, TestRound
 from atelier.domain.plan import FileSpec, Plan
@@ -31,7 +31,18 @@ from atelier.pipeline.config import RunConfig
 from atelier.pipeline.fixing import FixLoop
 from atelier.pipeline.metering import JobMeter, MeteredLLM
 from atelier.pipeline.ports import CheckpointStore, EventSink
-from atelier.pipeline.project_files import is_test_path, plan_from_files, source_paths
+from atelier.pipeline.project_files import (
+    is_test_module,
+    is_test_path,
+    plan_from_files,
+    smoke_test,
+    source_paths,
+)
+from atelier.pipeline.static_check import (
+    check_sources,
+    python_test_file_compiles,
+    with_static_issues,
+)
 from atelier.sandbox import run_tests
 from atelier.settings import Settings
 
@@ -114,9 +125,10 @@ class PipelineRun:
         remaining = self.meter.remaining_wall_s()
         if remaining is not None and remaining < limits.wall_time_s:
             limits = replace(limits, wall_time_s=max(1.0, remaining))
-        return await run_tests(self.all_files(sources), self.plan.language, limits,
-                               test_command=self.plan.test_command,
-                               backend=self.config.sandbox_backend)
+        report = await run_tests(self.all_files(sources), self.plan.language, limits,
+                                 test_command=self.plan.test_command,
+                                 backend=self.config.sandbox_backend)
+        return with_static_issues(report, check_sources(sources, self.plan.language))
 
     async def generate_file(
         self, spec: FileSpec, context: Mapping[str, str], *, temperature: float,
@@ -177,15 +189,15 @@ class PipelineRun:
                     feedback=self.instructions, previous=current)
             self.state.files = revised
         elif self.config.strategy != "single":
-            self.state.files = await self.generate_sources(temperature=self.config.coder_temperature)
+            self.state.files = await self.generate_sources(
+                temperature=self.config.coder_temperature)
         for path, content in self.state.files.items():
             await self.file_written(path, content, "coder")
 
     async def step_test(self) -> None:
         if self.config.strategy == "single":
             return
-        tests = await write_tests(self.plan, self.state.files, self.llms["tester"],
-                                  spec_prompt=self.spec_prompt)
+        tests = await self.generated_tests()
         tests.update(spec_examples_test(self.spec.prompt, self.state.files, self.plan.language))
         if tests or not self.state.test_files:
             self.state.test_files = {p: c for p, c in tests.items() if p not in self.state.files}
@@ -195,6 +207,30 @@ class PipelineRun:
                            strategy="initial")
         self.state.rounds.append(round_)
         await self.test_ran(round_)
+
+    async def generated_tests(self) -> dict[str, str]:
+        """The Tester's files, keeping only those that compile; one retry when none do.
+
+        A broken test file cannot be fixed by changing the code, so it must never reach
+        the fix loop. When no test survives, an import smoke test stands in.
+        """
+        for temperature in (0.0, 0.4):
+            try:
+                tests = await write_tests(self.plan, self.state.files, self.llms["tester"],
+                                          spec_prompt=self.spec_prompt, temperature=temperature)
+            except LLMOutputInvalid as exc:
+                await self.emit("log", "test", message="tester reply unusable",
+                                detail=str(exc.detail))
+                continue
+            if self.plan.language != "python":
+                return tests
+            valid = {p: c for p, c in tests.items()
+                     if not p.endswith(".py") or python_test_file_compiles(c)}
+            if any(is_test_module(p) for p in valid):
+                return valid
+            await self.emit("log", "test", message="generated tests do not compile; retrying",
+                            dropped=sorted(set(tests) - set(valid)))
+        return smoke_test(self.state.files)
 
     async def step_fix(self) -> None:
         if self.config.strategy == "single":

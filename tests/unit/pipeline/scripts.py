@@ -27,7 +27,8 @@ TESTS = {
         {
             "path": "tests/test_ops.py",
             "content": (
-                "from calc.ops import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+                "from calc.ops import add, mul\n\n\n"
+                "def test_add():\n    assert add(2, 3) == 5\n\n\n"
                 "def test_mul():\n    assert mul(2, 3) == 6\n"
             ),
         }
@@ -61,7 +62,8 @@ ONE_FILE_TESTS = {
         {
             "path": "tests/test_ops.py",
             "content": (
-                "from calc.ops import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+                "from calc.ops import add, mul\n\n\n"
+                "def test_add():\n    assert add(2, 3) == 5\n\n\n"
                 "def test_mul():\n    assert mul(2, 3) == 6\n"
             ),
         }
@@ -70,7 +72,8 @@ ONE_FILE_TESTS = {
 
 
 def one_file_script(coder: list[str], **overrides: Any) -> dict[str, Any]:
-    return script(planner=[ONE_FILE_PLAN], coder=coder, tester=[ONE_FILE_TESTS], **overrides)
+    roles: dict[str, Any] = {"planner": [ONE_FILE_PLAN], "tester": [ONE_FILE_TESTS], **overrides}
+    return script(coder=coder, **roles)
 
 
 def dumps(obj: Any) -> str:
