@@ -12,10 +12,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from atelier.domain.errors import AtelierError
+from atelier.domain.errors import AtelierError, InvalidSpec
 from atelier.domain.events import Event
 from atelier.domain.job import JobResult
-from atelier.domain.spec import Budgets, JobOptions, Spec, Strategy
+from atelier.domain.spec import ROLES, Budgets, JobOptions, ModelChoice, Spec, Strategy
+from atelier.llm.factory import PROVIDERS
 from atelier.pipeline.memory import InMemoryCheckpointStore
 from atelier.pipeline.models import build_role_llms
 from atelier.pipeline.package import deliverable_files, tests_summary, write_project, zip_bytes
@@ -37,6 +38,25 @@ def summary(result: JobResult) -> dict[str, Any]:
         "usage": result.usage.model_dump(),
         "duration_s": result.duration_s,
     }
+
+
+def parse_role_choices(items: list[str]) -> dict[str, ModelChoice]:
+    """`planner=qwen2.5-coder-1.5b` or `reviewer=openai:gpt-4o-mini` → per-role choices.
+
+    Raises InvalidSpec for an unknown role or a malformed item.
+    """
+    choices: dict[str, ModelChoice] = {}
+    for item in items:
+        role, sep, target = item.partition("=")
+        if not sep or role not in ROLES or not target:
+            raise InvalidSpec(f"--role {item!r}: expected ROLE=MODEL with ROLE one of "
+                              f"{', '.join(ROLES)}")
+        provider, colon, model = target.partition(":")
+        if colon and provider in PROVIDERS:
+            choices[role] = ModelChoice(provider=provider, model=model or None)
+        else:
+            choices[role] = ModelChoice(model=target)
+    return choices
 
 
 async def _quiet(_: Event) -> None:
@@ -64,6 +84,11 @@ def generate(
     max_time: Annotated[float | None, typer.Option(min=1, help="Wall-time budget (s).")] = None,
     review: Annotated[bool, typer.Option(help="Run the Reviewer.")] = True,
     docs: Annotated[bool, typer.Option(help="Run the Documenter.")] = True,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help="Per-role model, repeatable: ROLE=MODEL or ROLE=PROVIDER:MODEL, "
+                          "e.g. --role planner=qwen2.5-coder-1.5b"),
+    ] = None,
     zip_path: Annotated[Path | None, typer.Option("--zip", help="Also write a ZIP.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
@@ -78,10 +103,11 @@ def generate(
     if max_fix_rounds is not None:
         budgets.max_fix_rounds = max_fix_rounds
     chosen_strategy: Strategy | None = strategy  # type: ignore[assignment]
-    options = JobOptions(provider=provider, model=model, base_url=base_url,
-                         script=str(script) if script else None, strategy=chosen_strategy,
-                         budgets=budgets, review=review, docs=docs)
     try:
+        options = JobOptions(provider=provider, model=model, base_url=base_url,
+                             script=str(script) if script else None, strategy=chosen_strategy,
+                             budgets=budgets, review=review, docs=docs,
+                             roles=parse_role_choices(role or []))
         job_spec = Spec(prompt=spec, language=language, options=options)
         llms = build_role_llms(options, settings)
     except AtelierError as exc:
