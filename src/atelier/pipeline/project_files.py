@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable, Mapping
 
+from atelier.agents.prompts import is_readme_path, is_test_path
 from atelier.domain.plan import FileSpec, Plan
 
 SPEC_EXAMPLES_MODULE = "test_spec_examples"
-_TEST_NAME = re.compile(r"(^test_.*\.py$)|(^.*_test\.py$)|(^.*\.test\.[cm]?js$)|(^conftest\.py$)")
-
-
-def is_test_path(path: str) -> bool:
-    """True for files the Tester owns: anything under tests/ and test-named files."""
-    parts = path.split("/")
-    return parts[0] in {"tests", "test", "__tests__"} or bool(_TEST_NAME.match(parts[-1]))
 
 
 def is_test_module(path: str) -> bool:
@@ -35,12 +28,8 @@ def smoke_test(files: Mapping[str, str]) -> dict[str, str]:
     return {"tests/test_smoke.py": "\n".join(lines) + "\n"}
 
 
-def is_doc_path(path: str) -> bool:
-    return posixpath.basename(path).lower() in {"readme.md", "readme.rst", "readme.txt"}
-
-
 def source_paths(files: Iterable[str]) -> list[str]:
-    return [p for p in files if not is_test_path(p) and not is_doc_path(p)]
+    return [p for p in files if not is_test_path(p) and not is_readme_path(p)]
 
 
 def guess_language(paths: Iterable[str], default: str = "python") -> str:

@@ -17,6 +17,7 @@ from atelier.agents.coder import write_file
 from atelier.agents.documenter import write_docs
 from atelier.agents.examples import spec_examples_test
 from atelier.agents.planner import plan_project
+from atelier.agents.prompts import is_test_path
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
 from atelier.agents.tester import write_tests
@@ -33,7 +34,6 @@ from atelier.pipeline.metering import JobMeter, MeteredLLM
 from atelier.pipeline.ports import CheckpointStore, EventSink
 from atelier.pipeline.project_files import (
     is_test_module,
-    is_test_path,
     plan_from_files,
     smoke_test,
     source_paths,
