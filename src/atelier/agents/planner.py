@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 PLANNER_MAX_TOKENS = 1024
 PLAN_SCHEMA_MAX_FILES = 12
 
+# Texts of the prompt's example reply that small models copy verbatim.
+_PLACEHOLDER_PURPOSE = "public functions or classes of this file"
+_PLACEHOLDER_NAME = "short-project-name"
+
 _LANGUAGE_ALIASES = {
     "py": "python",
     "python3": "python",
@@ -208,7 +212,10 @@ def build_plan(reply: PlannerReply, *, language: str | None = None) -> Plan:
         if path in seen:
             continue
         seen.add(path)
-        files.append(FileSpec(path=path, purpose=planned.purpose.strip(), depends_on=[]))
+        purpose = planned.purpose.strip()
+        if _PLACEHOLDER_PURPOSE in purpose.lower():
+            purpose = ""  # the prompt's own description, copied by a small model
+        files.append(FileSpec(path=path, purpose=purpose, depends_on=[]))
     if not files:
         raise InvalidPlan("the plan lists no source files (only tests or README)")
     if len(files) > MAX_PLAN_FILES:
@@ -228,7 +235,9 @@ def build_plan(reply: PlannerReply, *, language: str | None = None) -> Plan:
         if chosen not in SUPPORTED_LANGUAGES and _infer_language(paths) is not None:
             chosen = _infer_language(paths)
     chosen = chosen or "python"
-    name = " ".join(reply.name.split())[:100] or posixpath.splitext(paths[0])[0]
+    name = " ".join(reply.name.split())[:100]
+    if not name or name == _PLACEHOLDER_NAME:
+        name = posixpath.splitext(posixpath.basename(paths[0]))[0]
     return Plan(
         name=name or "project",
         summary=reply.summary.strip(),

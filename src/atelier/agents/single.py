@@ -67,7 +67,12 @@ def parse_project_reply(reply: str, *, language: str, default_path: str) -> dict
 
 
 async def write_project_single(
-    spec: Spec, llm: LLM, *, language: str = "python", temperature: float = 0.0
+    spec: Spec,
+    llm: LLM,
+    *,
+    language: str = "python",
+    temperature: float = 0.0,
+    seed: int | None = None,
 ) -> dict[str, str]:
     """Every file of the project from one plain model call, path → content.
 
@@ -84,6 +89,7 @@ async def write_project_single(
         agent="coder",
         temperature=temperature,
         max_tokens=max(256, min(SINGLE_MAX_TOKENS, int(llm.context_window) // 2)),
+        seed=seed,
     )
     result = await llm.chat(request)
     return parse_project_reply(

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from atelier.agents.context import context_budget, fit_context
 from atelier.agents.extract import code_blocks, extract_code, split_labelled_blocks
@@ -22,6 +22,7 @@ from atelier.llm.structured import chat_structured
 log = logging.getLogger(__name__)
 
 TESTER_MAX_TOKENS = 2048
+_TEST_MARKER = re.compile(r"def test|\btest\s*\(|\bit\s*\(|describe\s*\(|assert")
 CONFTEST_PATH = "tests/conftest.py"
 
 # pytest's default "prepend" import mode puts the *test file's* directory on sys.path,
@@ -54,11 +55,24 @@ class TestFileReply(BaseModel):
 
 
 class TesterReply(BaseModel):
-    """The Tester reply contract: {"files": [{"path", "content"}]}."""
+    """The Tester reply contract: {"files": [{"path", "content"}]}.
+
+    A reply whose files hold no test at all (small models copy the prompt's
+    placeholder text) fails validation, so the repair loop asks again.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
     files: list[TestFileReply] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_a_test(self) -> TesterReply:
+        if not any(_TEST_MARKER.search(f.content) for f in self.files):
+            raise ValueError(
+                "files[].content must be the complete source code of a test file "
+                "(with test functions), not a description"
+            )
+        return self
 
 
 TESTER_JSON_SCHEMA: dict[str, Any] = {
@@ -230,7 +244,17 @@ async def write_tests(
     example_path = "tests/test_calc.py" if language == "python" else "tests/calc.test.js"
     if plan.files:
         example_path = test_path_for(plan.files[0].path, language)
-    system = render("tester_system.md", language=language, example_path=example_path)
+    example_content = (
+        "import pytest\\nfrom ... import ...\\n\\n\\ndef test_...():\\n    assert ..."
+        if language == "python"
+        else "const test = require('node:test');\\nconst assert = require('node:assert');\\n..."
+    )
+    system = render(
+        "tester_system.md",
+        language=language,
+        example_path=example_path,
+        example_content=example_content,
+    )
 
     def user_prompt(shown: Mapping[str, str]) -> str:
         return render(

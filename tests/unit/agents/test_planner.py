@@ -128,3 +128,17 @@ async def test_language_inferred_from_extensions_when_model_names_an_unknown_one
     reply = plan_reply(language="ecmascript", files=files)
     plan = await plan_project(Spec(prompt="x"), ScriptedLLM({"planner": [reply]}))
     assert plan.language == "javascript"
+
+
+async def test_copied_prompt_placeholders_are_cleared() -> None:
+    files = [
+        {
+            "path": "stats.py",
+            "depends_on": [],
+            "purpose": "the public functions or classes of this file, with their parameters",
+        }
+    ]
+    reply = plan_reply(name="short-project-name", files=files)
+    plan = await plan_project(Spec(prompt="x"), ScriptedLLM({"planner": [reply]}))
+    assert plan.name == "stats"
+    assert plan.files[0].purpose == ""

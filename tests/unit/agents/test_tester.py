@@ -177,3 +177,13 @@ async def test_javascript_layout_runs_under_node_test(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "# pass 1" in result.stdout
+
+
+async def test_placeholder_content_is_sent_back_for_repair() -> None:
+    copied = reply(("tests/test_calc.py", "<the whole test file>"))
+    llm = ScriptedLLM({"tester": [copied, reply(("tests/test_calc.py", TEST_CALC))]})
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+    assert tests["tests/test_calc.py"] == TEST_CALC
+    assert len(llm.calls) == 2
+    assert "complete source code" in llm.calls[1].messages[-1].content
+    assert '"content": "import pytest\\nfrom' in llm.calls[0].messages[0].content
