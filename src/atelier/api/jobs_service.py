@@ -32,6 +32,12 @@ async def check_spec(
     unless the service itself runs on the scripted provider (tests, demos).
     """
     options = spec.options
+    if "max_fix_rounds" not in options.budgets.model_fields_set:
+        # Stored specs are re-read with every field set; pin the service's default now
+        # so it is the one that applies (and a resumed job keeps it).
+        budgets = options.budgets.model_copy(update={"max_fix_rounds": settings.max_fix_rounds})
+        options = options.model_copy(update={"budgets": budgets})
+        spec = spec.model_copy(update={"options": options})
     if spec.template is not None:
         try:
             template = await TemplateRepo(session).get(spec.template)

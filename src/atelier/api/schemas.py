@@ -57,7 +57,9 @@ class JobOptionsIn(_In):
     sandbox_timeout_s: float | None = Field(default=None, gt=0, le=3600)
 
     def to_domain(self) -> JobOptions:
-        budgets = (self.budgets or Budgets()).model_dump()
+        # Only what the caller set: an unset max_fix_rounds must stay unset so the
+        # service's setting applies.
+        budgets = self.budgets.model_dump(exclude_unset=True) if self.budgets else {}
         for name in ("max_fix_rounds", "max_tokens", "max_cost_usd", "max_wall_time_s"):
             value = getattr(self, name)
             if value is not None:
