@@ -98,3 +98,21 @@ async def test_cors_allows_only_listed_origins(db_url: str, tmp_path: Path) -> N
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "https://ui.example"
     assert "access-control-allow-origin" not in bad.headers
+
+
+async def test_openapi_schema_and_docs_are_served(api: Api) -> None:
+    schema = await api.client.get("/openapi.json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in (
+        "/api/jobs",
+        "/api/jobs/{job_id}",
+        "/api/jobs/{job_id}/files/{path}",
+        "/api/download/{job_id}",
+        "/admin/jobs",
+        "/api/templates",
+        "/api/models",
+    ):
+        assert path in paths, path
+    docs = await api.client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from pydantic import SecretStr
 
 from atelier.api.deps import Services, rate_limit
 from atelier.api.errors import install_error_handlers
@@ -29,6 +30,7 @@ from atelier.api.routers import (
     templates,
     ws,
 )
+from atelier.auth import jwt_secret
 from atelier.catalog import builtin_templates
 from atelier.observability.logging import configure_logging, get_logger
 from atelier.observability.metrics import Metrics
@@ -88,23 +90,26 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.effective_database_url
+        # The signing secret is read (or created) once, not on every token check.
+        live = settings.model_copy(update={"jwt_secret": SecretStr(jwt_secret(settings))})
+        url = live.effective_database_url
         if migrate_on_start:
             await migrate(url)
         engine = create_engine(url)
         sessionmaker = create_sessionmaker(engine)
-        bus = build_bus(settings)
+        bus = build_bus(live)
         await bus.start()
-        runner = runner_factory(settings, sessionmaker, bus, metrics)
+        runner = runner_factory(live, sessionmaker, bus, metrics)
         app.state.services = Services(
-            settings=settings,
+            settings=live,
             engine=engine,
             sessionmaker=sessionmaker,
             bus=bus,
             runner=runner,
             metrics=metrics,
-            limiter=RequestRateLimiter(settings, metrics),
+            limiter=RequestRateLimiter(live, metrics),
         )
+        runner.on_job_change.append(app.state.services.job_views.invalidate)
         try:
             await seed_templates(sessionmaker)
             resumed = await runner.start()

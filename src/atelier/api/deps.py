@@ -7,13 +7,15 @@ lifespan — never module-level globals — so each test app has its own.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
+from atelier.api.job_views import JobViewCache
+from atelier.api.principals import PrincipalCache
 from atelier.api.ratelimit import RequestRateLimiter
 from atelier.auth import Principal, authenticate_api_key, authenticate_bearer, require_admin
 from atelier.domain.errors import Unauthorized
@@ -35,9 +37,11 @@ class Services:
     runner: InProcessRunner
     metrics: Metrics
     limiter: RequestRateLimiter
+    principals: PrincipalCache = field(default_factory=PrincipalCache)
+    job_views: JobViewCache = field(default_factory=JobViewCache)
 
 
-def get_services(conn: HTTPConnection) -> Services:
+async def get_services(conn: HTTPConnection) -> Services:
     services: Services = conn.app.state.services
     return services
 
@@ -45,7 +49,7 @@ def get_services(conn: HTTPConnection) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings_dep(services: ServicesDep) -> Settings:
+async def get_settings_dep(services: ServicesDep) -> Settings:
     return services.settings
 
 
@@ -70,7 +74,7 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-def get_runner(services: ServicesDep) -> InProcessRunner:
+async def get_runner(services: ServicesDep) -> InProcessRunner:
     return services.runner
 
 
@@ -93,28 +97,37 @@ def _bearer(conn: HTTPConnection) -> str | None:
 
 
 async def authenticate(
-    conn: HTTPConnection, session: AsyncSession, settings: Settings, token: str | None = None
+    conn: HTTPConnection,
+    session: AsyncSession,
+    settings: Settings,
+    token: str | None = None,
+    cache: PrincipalCache | None = None,
 ) -> Principal:
     """The caller of a request or WebSocket: X-API-Key, Bearer token, or `token`.
 
+    A credential found in `cache` is not checked against the database again.
     Raises Unauthorized when no credential is given or it is not valid.
     """
-    api_key = conn.headers.get("x-api-key")
-    if api_key:
-        principal = await authenticate_api_key(session, api_key.strip())
-    else:
-        bearer = _bearer(conn) or token
-        if not bearer:
-            raise Unauthorized("missing credentials: send X-API-Key or Authorization: Bearer")
-        principal = await authenticate_bearer(session, bearer, settings)
+    api_key = conn.headers.get("x-api-key", "").strip()
+    credential = api_key or _bearer(conn) or token
+    if not credential:
+        raise Unauthorized("missing credentials: send X-API-Key or Authorization: Bearer")
+    principal = cache.get(credential) if cache is not None else None
+    if principal is None:
+        if api_key:
+            principal = await authenticate_api_key(session, api_key)
+        else:
+            principal = await authenticate_bearer(session, credential, settings)
+        if cache is not None:
+            cache.put(credential, principal)
     structlog.contextvars.bind_contextvars(user=principal.name, user_id=principal.user_id)
     return principal
 
 
 async def get_current_user(
-    request: Request, session: SessionDep, settings: SettingsDep
+    request: Request, session: SessionDep, services: ServicesDep
 ) -> Principal:
-    return await authenticate(request, session, settings)
+    return await authenticate(request, session, services.settings, cache=services.principals)
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]

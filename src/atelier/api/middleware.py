@@ -6,6 +6,7 @@ the route template — set in the scope by the router — label the latency hist
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -33,6 +34,36 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
+def _has_nul(scope: Scope) -> bool:
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query
+
+
+async def _refuse_nul(scope: Scope, send: Send, request_id: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008, "reason": "NUL in URL"})
+        return
+    body = json.dumps(
+        {
+            "error": "validation_error",
+            "detail": "NUL characters are not allowed in the URL",
+            "request_id": request_id,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (REQUEST_ID_HEADER, request_id.encode("latin-1")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def route_template(scope: Scope) -> str:
     """The path template of the matched route (`/api/jobs/{job_id}`), or "unmatched"."""
     route: Any = scope.get("route")
@@ -53,6 +84,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        if _has_nul(scope):
+            # No database stores a NUL character; refuse it here, once, for every route.
+            await _refuse_nul(scope, send, request_id)
+            return
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, Literal
 
@@ -10,9 +11,36 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from atelier.domain.job import JobStatus
 from atelier.domain.spec import Budgets, JobOptions, ModelChoice, Role, Spec, Strategy
 
+# Integers a query may carry: beyond this the databases' integer columns overflow.
+MAX_INT = 2**31 - 1
+
+
+def reject_unstorable(value: Any, where: str = "body") -> None:
+    """Raise ValueError for input no database can store: NUL characters in text and
+    non-finite numbers (Python's JSON parser accepts ``NaN`` and ``Infinity``)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where}: NUL characters are not allowed")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where}: numbers must be finite")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            reject_unstorable(key, where)
+            reject_unstorable(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            reject_unstorable(item, where)
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        reject_unstorable(data)
+        return data
 
 
 # --- auth ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ published on the bus, so a subscriber never sees an event the log does not have.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from atelier.domain.events import Event
@@ -66,8 +67,10 @@ class JobEventSink:
         bus: EventBus,
         metrics: Metrics,
         usage: Usage,
+        on_change: Callable[[str], None] | None = None,
     ) -> None:
         self.job_id = job_id
+        self.on_change = on_change
         self.sessionmaker = sessionmaker
         self.bus = bus
         self.metrics = metrics
@@ -85,6 +88,8 @@ class JobEventSink:
                 stored = await EventLog(session).append(event)
                 if changes:
                     await JobRepo(session).update_progress(self.job_id, **changes)
+            if changes and self.on_change is not None:
+                self.on_change(self.job_id)
             await self.bus.publish(stored)
         self._observe(event)
 

@@ -16,6 +16,7 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from atelier.domain.errors import AtelierError, NotFound
@@ -108,6 +109,9 @@ class InProcessRunner:
         self._closing = False
         self._started = False
         self._reclaimer: asyncio.Task[None] | None = None
+        # Called with a job id after every change this runner commits to that job
+        # (progress, outcome, a new version of the project): caches of job views.
+        self.on_job_change: list[Callable[[str], None]] = []
 
     # --- lifecycle ----------------------------------------------------------------
     async def start(self) -> list[str]:
@@ -140,6 +144,13 @@ class InProcessRunner:
 
     def queued_jobs(self) -> list[str]:
         return [j.job_id for j in self._active.values() if not j.started]
+
+    def job_changed(self, *job_ids: str | None) -> None:
+        """Tell the listeners these jobs changed."""
+        for job_id in job_ids:
+            if job_id is not None:
+                for listener in self.on_job_change:
+                    listener(job_id)
 
     # --- requests -----------------------------------------------------------------
     def submit(self, job_id: str) -> None:
@@ -232,10 +243,14 @@ class InProcessRunner:
                 return  # deleted before it could start
             if row.status in TERMINAL_STATUSES:
                 return
+            if _held_elsewhere(row, self.worker_id):
+                log.info("job_held_by_another_worker", worker=row.worker_id)
+                return
             row = await repo.mark_running(job_id, worker_id=self.worker_id, lease_s=LEASE_S)
             spec = row.parsed_spec()
             parent_job_id, parent_version = row.parent_job_id, row.parent_version
             instructions, attempt = row.instructions, row.attempts
+        self.job_changed(job_id)
         base_files: dict[str, str] | None = None
         async with session_scope(self.sessionmaker) as session:
             if parent_job_id is not None:
@@ -248,6 +263,7 @@ class InProcessRunner:
             self.bus,
             self.metrics,
             usage=await paid_usage(self.sessionmaker, job_id),
+            on_change=self.job_changed,
         )
         heartbeat = asyncio.create_task(self._heartbeat(job_id, cancel_event))
         try:
@@ -336,6 +352,7 @@ class InProcessRunner:
                 tests=tests if tests is not None else None,
                 duration=_duration(row, result),
             )
+        self.job_changed(job_id, parent_job_id)
         self.metrics.jobs_total.labels(result.status).inc()
         log.info(
             "job_finished",
@@ -363,6 +380,7 @@ class InProcessRunner:
             if row.status in TERMINAL_STATUSES:
                 return row.status
             await repo.finish(job_id, status, reason)
+        self.job_changed(job_id)
         self.metrics.jobs_total.labels(status).inc()
         await publish_event(
             self.sessionmaker,
@@ -385,6 +403,13 @@ async def _with_template_hint(templates: TemplateRepo, spec: Spec) -> Spec:
         return spec
     hint = f"{row.name} ({row.language}). {row.prompt_hint}".strip()
     return spec.model_copy(update={"template": hint})
+
+
+def _held_elsewhere(row: JobRow, worker_id: str) -> bool:
+    """True when another live worker has claimed the job (several API replicas)."""
+    if row.worker_id is None or row.worker_id == worker_id or row.lease_expires_at is None:
+        return False
+    return row.lease_expires_at > datetime.now(UTC)
 
 
 def _duration(row: JobRow, result: JobResult) -> float | None:

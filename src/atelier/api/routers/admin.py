@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from atelier.api.deps import AdminUser, ServicesDep, SessionDep
 from atelier.api.jobs_service import cancel_job, retry_job
 from atelier.api.schemas import (
+    MAX_INT,
     JobAccepted,
     KeyCreate,
     KeyCreated,
@@ -54,7 +55,7 @@ async def all_jobs(
     user_id: Annotated[str | None, Query(max_length=64)] = None,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> Page:
     """Every user's jobs, newest first, filtered by owner and status."""
     rows, total = await JobRepo(session).list(user_id, status_filter, limit, offset)
@@ -100,6 +101,7 @@ async def delete_job(
         await cancel_job(services, session, row)
     await JobRepo(session).delete(job_id)
     await session.commit()
+    services.job_views.invalidate(job_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -125,11 +127,12 @@ async def create_user(body: UserCreate, _admin: AdminUser, session: SessionDep) 
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses=_NOT_FOUND)
 async def update_user(
-    user_id: str, body: UserPatch, _admin: AdminUser, session: SessionDep
+    user_id: str, body: UserPatch, _admin: AdminUser, session: SessionDep, services: ServicesDep
 ) -> UserOut:
     """Enable or disable a user (a disabled user's keys and tokens stop working)."""
     row = await UserRepo(session).set_active(user_id, body.active)
     await session.commit()
+    services.principals.clear()
     return user_out(row)
 
 
@@ -165,14 +168,19 @@ async def keys(
 
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyOut, responses=_NOT_FOUND)
-async def revoke_key(key_id: str, _admin: AdminUser, session: SessionDep) -> KeyOut:
+async def revoke_key(
+    key_id: str, _admin: AdminUser, session: SessionDep, services: ServicesDep
+) -> KeyOut:
     """Revoke a key by id or prefix (idempotent)."""
     row = await ApiKeyRepo(session).revoke(key_id)
     await session.commit()
+    services.principals.clear()
     return key_out(row)
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut, responses=_NOT_FOUND)
-async def delete_key(key_id: str, _admin: AdminUser, session: SessionDep) -> KeyOut:
+async def delete_key(
+    key_id: str, _admin: AdminUser, session: SessionDep, services: ServicesDep
+) -> KeyOut:
     """Same as POST /admin/keys/{key_id}/revoke."""
-    return await revoke_key(key_id, _admin, session)
+    return await revoke_key(key_id, _admin, session, services)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from atelier.api.deps import CurrentUser, SessionDep
+from atelier.api.schemas import MAX_INT
 from atelier.api.views import project_id
 from atelier.pipeline.package import REPORT_JSON, REPORT_MD
 from atelier.runtime.runner import REPORT_MD_KEY
@@ -87,7 +88,7 @@ async def download(
     job_id: str,
     user: CurrentUser,
     session: SessionDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> StreamingResponse:
     """The project's files and report as a ZIP (latest version unless ?version=N)."""
     project = project_id(await JobRepo(session).get_for_user(job_id, user))

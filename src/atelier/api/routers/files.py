@@ -13,7 +13,7 @@ from pygments.lexers import TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
 
 from atelier.api.deps import CurrentUser, SessionDep
-from atelier.api.schemas import DiffOut, FileEntry, FileTree, VersionOut
+from atelier.api.schemas import MAX_INT, DiffOut, FileEntry, FileTree, VersionOut
 from atelier.api.views import project_id, version_out
 from atelier.domain.errors import InvalidSpec
 from atelier.domain.paths import validate_project_path
@@ -24,7 +24,9 @@ router = APIRouter(prefix="/api", tags=["files"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such job, version or file (or not yours)"}
 }
-Version = Annotated[int | None, Query(ge=1, description="version number; latest when absent")]
+Version = Annotated[
+    int | None, Query(ge=1, le=MAX_INT, description="version number; latest when absent")
+]
 # Generated content is untrusted: never let a browser run it from our origin.
 _SAFE_HEADERS = {"X-Content-Type-Options": "nosniff"}
 _HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -115,8 +117,8 @@ async def diff(
     job_id: str,
     user: CurrentUser,
     session: SessionDep,
-    from_version: Annotated[int | None, Query(alias="from", ge=1)] = None,
-    to_version: Annotated[int | None, Query(alias="to", ge=1)] = None,
+    from_version: Annotated[int | None, Query(alias="from", ge=1, le=MAX_INT)] = None,
+    to_version: Annotated[int | None, Query(alias="to", ge=1, le=MAX_INT)] = None,
     context: Annotated[int, Query(ge=0, le=100)] = 3,
 ) -> DiffOut:
     """Unified diff between two versions (default: the previous and the latest)."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, status
 from atelier.api.deps import CurrentUser, ServicesDep, SessionDep
 from atelier.api.jobs_service import cancel_job, create_job, revise_job
 from atelier.api.schemas import (
+    MAX_INT,
     EventOut,
     EventsPage,
     JobAccepted,
@@ -18,6 +19,7 @@ from atelier.api.schemas import (
     ReviseIn,
 )
 from atelier.api.views import job_links, job_out, job_summary, project_id
+from atelier.domain.errors import NotFound
 from atelier.domain.job import JobStatus
 from atelier.store import EventLog, JobRepo, VersionRepo
 
@@ -55,29 +57,42 @@ async def list_jobs(
     session: SessionDep,
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> Page:
     """Your jobs, newest first."""
     rows, total = await JobRepo(session).list(user.user_id, status_filter, limit, offset)
     return Page(items=[job_summary(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-async def _job(job_id: str, user: CurrentUser, session: SessionDep) -> JobOut:
-    row = await JobRepo(session).get_for_user(job_id, user)
-    versions = await VersionRepo(session).list(project_id(row))
-    return job_out(row, versions)
+async def _job(
+    job_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> JobOut:
+    cache = services.job_views
+    body = cache.get(job_id)
+    if body is None:
+        generation = cache.generation(job_id)
+        row = await JobRepo(session).get(job_id)
+        body = job_out(row, await VersionRepo(session).list(project_id(row)))
+        cache.put(job_id, body, generation)
+    if body.user_id != user.user_id and not user.is_admin:
+        raise NotFound(f"job {job_id} not found")
+    return body
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=_NOT_FOUND)
-async def get_job(job_id: str, user: CurrentUser, session: SessionDep) -> JobOut:
+async def get_job(
+    job_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> JobOut:
     """Status, progress, per-step states, tests, usage, error and versions of a job."""
-    return await _job(job_id, user, session)
+    return await _job(job_id, user, session, services)
 
 
 @router.get("/status/{job_id}", response_model=JobOut, responses=_NOT_FOUND)
-async def get_status(job_id: str, user: CurrentUser, session: SessionDep) -> JobOut:
+async def get_status(
+    job_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> JobOut:
     """Same as GET /api/jobs/{job_id}."""
-    return await _job(job_id, user, session)
+    return await _job(job_id, user, session, services)
 
 
 @router.post(
@@ -120,7 +135,7 @@ async def events(
     job_id: str,
     user: CurrentUser,
     session: SessionDep,
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> EventsPage:
     """The job's event log after sequence number `since`."""

@@ -21,9 +21,10 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from atelier.api.deps import Services, authenticate, get_services
+from atelier.api.schemas import MAX_INT, reject_unstorable
 from atelier.auth import Principal
 from atelier.domain.errors import AtelierError, NotFound, RateLimited, Unauthorized
 from atelier.domain.events import Event
@@ -44,8 +45,14 @@ class _Message(BaseModel):
 
     action: str = Field(max_length=32)
     job_id: str | None = Field(default=None, max_length=64)
-    since: int = Field(default=0, ge=0)
+    since: int = Field(default=0, ge=0, le=MAX_INT)
     token: str | None = Field(default=None, max_length=4096)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        reject_unstorable(data, "message")
+        return data
 
 
 def event_message(event: Event) -> dict[str, Any]:
@@ -183,12 +190,12 @@ async def _authenticate(ws: WebSocket, services: Services) -> Principal:
             raise Unauthorized('first message must be {"action": "auth", "token"}')
         token = first.token
     async with session_scope(services.sessionmaker) as session:
-        return await authenticate(ws, session, services.settings, token)
+        return await authenticate(ws, session, services.settings, token, services.principals)
 
 
 @router.websocket("/ws")
 async def websocket_endpoint(ws: WebSocket) -> None:
-    services = get_services(ws)
+    services = await get_services(ws)
     heartbeat_s: float = getattr(ws.app.state, "ws_heartbeat_s", 15.0)
     await ws.accept()
     try:

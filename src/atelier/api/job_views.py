@@ -1,0 +1,53 @@
+"""A short-lived cache of job bodies, for clients that poll GET /api/jobs/{id}.
+
+Polling a job is the hottest read of the service. Within this process every change
+to a job (the runner's progress writes, its outcome, a delete) invalidates the entry
+at once; a change made by another process shows within `TTL_S`. A generation number
+per job keeps a read that raced with a change from caching the older state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from atelier.api.schemas import JobOut
+
+TTL_S = 1.0
+MAX_ENTRIES = 10_000
+
+
+class JobViewCache:
+    def __init__(self, ttl_s: float = TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[JobOut, float]] = {}
+        self._generation: defaultdict[str, int] = defaultdict(int)
+
+    def generation(self, job_id: str) -> int:
+        """Take before reading the database; hand back to `put`."""
+        return self._generation[job_id]
+
+    def get(self, job_id: str) -> JobOut | None:
+        entry = self._entries.get(job_id)
+        if entry is None:
+            return None
+        body, until = entry
+        if time.monotonic() >= until:
+            self._entries.pop(job_id, None)
+            return None
+        return body
+
+    def put(self, job_id: str, body: JobOut, generation: int) -> None:
+        """Cache `body` unless the job changed since `generation` was taken."""
+        if self.ttl_s <= 0 or self._generation[job_id] != generation:
+            return
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[job_id] = (body, time.monotonic() + self.ttl_s)
+
+    def invalidate(self, job_id: str) -> None:
+        self._generation[job_id] += 1
+        self._entries.pop(job_id, None)
+        if len(self._generation) > MAX_ENTRIES:
+            self._generation.clear()  # generations restart; entries were all dropped too
+            self._entries.clear()
