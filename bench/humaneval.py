@@ -49,10 +49,20 @@ async def _quiet(_: Event) -> None:
     return None
 
 
+async def _print_steps(event: Event) -> None:
+    """--verbose: one line per finished step and per test run, to see where time goes."""
+    if event.type == "step_finished":
+        print(f"      {event.job_id} {event.step}: {event.data.get('duration_s')}s", flush=True)
+    elif event.type == "test_run":
+        print(f"      {event.job_id} tests round {event.data.get('round')} "
+              f"({event.data.get('strategy')}): {event.data.get('passed')} passed, "
+              f"{event.data.get('failed')} failed, {event.data.get('errors')} errors", flush=True)
+
+
 async def run_one(
     problem: Mapping[str, str], strategy: Strategy, llms: Mapping[Any, LLM], settings: Settings,
     *, model: str, max_fix_rounds: int | None, max_time_s: float | None, review: bool,
-    docs: bool,
+    docs: bool, verbose: bool = False,
 ) -> dict[str, Any]:
     """Generate one problem with one strategy and score it; never raises for a bad job."""
     spec = humaneval_spec(problem, strategy, model=model, max_fix_rounds=max_fix_rounds,
@@ -60,7 +70,8 @@ async def run_one(
     job_id = f"he-{problem['task_id'].replace('/', '-')}-{strategy}"
     started = time.monotonic()
     result = await run_pipeline(job_id, spec, llms=llms, settings=settings,
-                                checkpoints=InMemoryCheckpointStore(), emit=_quiet)
+                                checkpoints=InMemoryCheckpointStore(),
+                                emit=_print_steps if verbose else _quiet)
     wall = time.monotonic() - started
     score = await score_humaneval(result.files, problem)
     sandbox_s = sum(r.report.duration_s for r in result.rounds)
@@ -138,6 +149,12 @@ def aggregate(
             "prompt_tokens": sum(int(r["prompt_tokens"]) for r in rows),
             "calls": sum(int(r["calls"]) for r in rows),
             "wall_s": round(sum(float(r["wall_s"]) for r in rows), 1),
+            # Jobs that ended failed (e.g. a model call timed out) are still scored on
+            # the files they left, as a user would get them.
+            "jobs_not_succeeded": sum(r.get("status", "succeeded") != "succeeded"
+                                      for r in rows),
+            "stop_reasons": sorted({str(r.get("reason")).split(":")[0] for r in rows
+                                    if r.get("reason")}),
         }
     base = per.get(baseline)
     for s, row in per.items():
@@ -167,15 +184,15 @@ def summary_table(agg: Mapping[str, Any]) -> str:
                      f"{100 * (r['pass_at_1'] or 0):.1f}%", r.get("lift_points", "-"),
                      r["completion_tokens"], r.get("token_ratio", "-"), r["wall_s"],
                      r.get("wall_ratio", "-"), len(r.get("gained", [])),
-                     len(r.get("lost", []))])
+                     len(r.get("lost", [])), r["jobs_not_succeeded"]])
     return table(["strategy", "passed", "pass@1", "lift pts", "compl. tokens", "tok ×single",
-                  "wall s", "wall ×single", "gained", "lost"], rows)
+                  "wall s", "wall ×single", "gained", "lost", "jobs failed"], rows)
 
 
 async def run_humaneval(
     problems: Sequence[Mapping[str, str]], strategies: Sequence[Strategy], *, model: str,
     threads: int | None, workers: int, resume: bool, out: Path, max_fix_rounds: int | None,
-    max_time_s: float | None, review: bool, docs: bool, log: bool = True,
+    max_time_s: float | None, review: bool, docs: bool, log: bool = True, verbose: bool = False,
 ) -> list[dict[str, Any]]:
     """Run every (problem, strategy) not already in `out` (when resuming); return the new
     records. Strategies are interleaved per problem so a partial run stays paired."""
@@ -193,7 +210,7 @@ async def run_humaneval(
         async with semaphore:
             record = await run_one(problem, strategy, llms, settings, model=model,
                                    max_fix_rounds=max_fix_rounds, max_time_s=max_time_s,
-                                   review=review, docs=docs)
+                                   review=review, docs=docs, verbose=verbose)
         append_jsonl(out, record)
         records.append(record)
         counter["done"] += 1

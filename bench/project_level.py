@@ -30,6 +30,7 @@ from bench.common import (
     REPO_ROOT,
     RESULTS_DIR,
     append_jsonl,
+    git_commit,
     iter_jsonl,
     ratio,
     table,
@@ -188,7 +189,8 @@ def run_project(
     return {
         "project": project.name, "language": project.language, "strategy": strategy,
         "model": model, "review": review, "docs": docs,
-        "status": (summary or {}).get("status"), "generate": None if summary else stderr,
+        "status": (summary or {}).get("status"), "reason": (summary or {}).get("reason"),
+        "generate": None if summary else stderr,
         "acceptance": acceptance,
         "generated_tests": (summary or {}).get("tests"),
         "fix_rounds": (summary or {}).get("fix_rounds"),
@@ -276,6 +278,7 @@ def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) -> 
           f"review ON, docs OFF (a README cannot change acceptance); records → {out}",
           flush=True)
     started = time.monotonic()
+    code_at_start = git_commit()
     if not args.aggregate and args.suite != "steps":
         done = ({(r["project"], r["strategy"]) for r in iter_jsonl(out)} if args.resume
                 else set())
@@ -305,7 +308,8 @@ def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) -> 
     print(table(["strategy", "projects all green", "acceptance tests", "compl. tokens",
                  "tok ×single", "wall s", "wall ×single"], rows))
     data: dict[str, Any] = {"model": args.model, "review": review, "docs": docs,
-                            "strategies": list(strategies), **agg}
+                            "strategies": list(strategies), "code_at_start": code_at_start,
+                            **agg}
     previous = RESULTS_DIR / f"quality-projects-{args.model}{suffix(args.tag)}.json"
     if previous.is_file():  # keep the last step timing when this run does not make one
         old = json.loads(previous.read_text(encoding="utf-8")).get("step_timing")

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from atelier.domain.spec import Strategy
-from bench.common import iter_jsonl, load_humaneval, write_result
+from bench.common import git_commit, iter_jsonl, load_humaneval, write_result
 from bench.humaneval import aggregate, results_path, run_humaneval, summary_table
 from bench.project_level import projects_suite, suffix
 
@@ -71,6 +71,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--project-names", default=None, help="comma list of project names")
     p.add_argument("--project-timeout", type=float, default=1800.0,
                    help="seconds one `atelier generate` may take")
+    p.add_argument("--verbose", action="store_true", help="log every step of every job")
     p.add_argument("--tag", default="",
                    help="suffix of the result files (keeps a quick run apart from a long one)")
     p.add_argument("--no-step-timing", action="store_true",
@@ -87,11 +88,12 @@ def humaneval_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) ->
           f"strategies {', '.join(strategies)}; review and docs OFF for speed; "
           f"per-problem records → {out}", flush=True)
     started = time.monotonic()
+    code_at_start = git_commit()
     if not args.aggregate:
         asyncio.run(run_humaneval(
             chosen, strategies, model=args.model, threads=args.threads, workers=args.workers,
             resume=args.resume, out=out, max_fix_rounds=args.max_fix_rounds,
-            max_time_s=args.max_time, review=False, docs=False))
+            max_time_s=args.max_time, review=False, docs=False, verbose=args.verbose))
     agg = aggregate(list(iter_jsonl(out)), strategies,
                     task_ids=[p["task_id"] for p in chosen])
     print()
@@ -104,6 +106,7 @@ def humaneval_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) ->
         "strategies": list(strategies), "review": False, "docs": False,
         "max_fix_rounds": args.max_fix_rounds, "threads": args.threads,
         "elapsed_s": round(time.monotonic() - started, 1), "records": str(out.name),
+        "code_at_start": code_at_start,
         **agg,
     }
     path = write_result(f"quality-humaneval-{args.model}{suffix(args.tag)}", data)

@@ -16,6 +16,27 @@ from bench import local_tokens, pipeline_overhead, quality
 from bench.common import table, write_result
 
 
+def quality_rows(q: dict[str, Any], model: str) -> list[list[Any]]:
+    """Summary rows of a quality.main() result: HumanEval and project level."""
+    rows: list[list[Any]] = []
+    if "humaneval" in q:
+        he = q["humaneval"]["strategies"]
+        single, best = he.get("single", {}), he.get("resample+repair", {})
+        rows.append([f"HumanEval pass@1 ({q['humaneval']['problems']} problems)", model,
+                     f"single {single.get('passed')}/{single.get('problems')}, pipeline "
+                     f"{best.get('passed')}/{best.get('problems')}",
+                     f"{best.get('lift_points')} pts at {best.get('token_ratio')}× tokens"])
+    if "projects" in q:
+        pr = q["projects"]["strategies"]
+        ps, pp = pr.get("single", {}), pr.get("resample+repair", {})
+        rows.append([f"projects all green ({len(q['projects']['projects'])})", model,
+                     f"single {ps.get('projects_all_passed')}, pipeline "
+                     f"{pp.get('projects_all_passed')}",
+                     f"tests {ps.get('acceptance_tests_passed')} → "
+                     f"{pp.get('acceptance_tests_passed')} of {pp.get('acceptance_tests_total')}"])
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -47,19 +68,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                           "--projects", str(args.projects), "--threads", str(args.threads),
                           "--strategies", "single,resample+repair", "--tag", "quick",
                           "--no-step-timing"])
-        he = q["humaneval"]["strategies"]
-        single, best = he.get("single", {}), he.get("resample+repair", {})
-        rows.append([f"HumanEval pass@1 ({q['humaneval']['problems']} problems)", args.model,
-                     f"single {single.get('passed')}/{single.get('problems')}, pipeline "
-                     f"{best.get('passed')}/{best.get('problems')}",
-                     f"{best.get('lift_points')} pts at {best.get('token_ratio')}× tokens"])
-        pr = q["projects"]["strategies"]
-        ps, pp = pr.get("single", {}), pr.get("resample+repair", {})
-        rows.append([f"projects all green ({len(q['projects']['projects'])})", args.model,
-                     f"single {ps.get('projects_all_passed')}, pipeline "
-                     f"{pp.get('projects_all_passed')}",
-                     f"tests {ps.get('acceptance_tests_passed')} → "
-                     f"{pp.get('acceptance_tests_passed')} of {pp.get('acceptance_tests_total')}"])
+        rows += quality_rows(q, args.model)
     elapsed = round(time.monotonic() - started, 1)
     print(f"\n== summary ({elapsed}s) ==")
     print(table(["benchmark", "subject", "measured", "vs baseline"], rows))

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from atelier.pipeline.project_files import is_doc_path, is_test_path
 from atelier.sandbox import SandboxLimits, run_command
 
 PASS_MARKER = "HUMANEVAL-CHECK-PASSED"
@@ -57,9 +56,23 @@ def python_module_of(path: str) -> str:
     return stem.replace("/", ".")
 
 
+# Kept here rather than imported: the benchmark must not move when the pipeline's own
+# file rules change, and the rule is simple.
+_TEST_DIRS = {"tests", "test", "__tests__"}
+_TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.py|.*\.(test|spec)\.[cm]?js|conftest\.py)$")
+
+
+def is_source_path(path: str) -> bool:
+    """Not a test file, not under a tests folder, not a README."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (parts[0] not in _TEST_DIRS and not _TEST_FILE.match(name)
+            and not name.lower().startswith("readme."))
+
+
 def source_files(files: Mapping[str, str]) -> dict[str, str]:
     """Generated source files only: the pipeline's own tests and docs are left out."""
-    return {p: c for p, c in files.items() if not is_test_path(p) and not is_doc_path(p)}
+    return {p: c for p, c in files.items() if is_source_path(p)}
 
 
 def module_defining(name: str, files: Mapping[str, str]) -> str | None:
