@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import SecretStr
 
-from atelier.api.deps import Services, rate_limit
+from atelier.api.deps import Services
 from atelier.api.errors import install_error_handlers
 from atelier.api.middleware import RequestContextMiddleware
-from atelier.api.ratelimit import RequestRateLimiter
+from atelier.api.ratelimit import RateLimitMiddleware, RequestRateLimiter
 from atelier.api.routers import (
     admin,
     auth,
@@ -139,9 +139,8 @@ def create_app(
     # Routers carry their own prefix, so a route's path is its full template (the
     # latency histogram's label).
     app.include_router(health.router)
-    limited = [Depends(rate_limit)]
     for module in (auth, jobs, files, download, templates, stats, models, admin):
-        app.include_router(module.router, dependencies=limited)
+        app.include_router(module.router)
     app.include_router(ws.router)
 
     if settings.cors_origins:
@@ -153,5 +152,6 @@ def create_app(
             expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
             max_age=600,
         )
+    app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

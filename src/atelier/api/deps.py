@@ -23,7 +23,7 @@ from atelier.observability.metrics import Metrics
 from atelier.runtime.bus import EventBus
 from atelier.runtime.runner import InProcessRunner
 from atelier.settings import Settings
-from atelier.store import AsyncEngine, AsyncSession, SessionMaker
+from atelier.store import AsyncEngine, AsyncSession, SessionMaker, session_scope
 
 
 @dataclass
@@ -81,11 +81,6 @@ async def get_runner(services: ServicesDep) -> InProcessRunner:
 RunnerDep = Annotated[InProcessRunner, Depends(get_runner)]
 
 
-async def rate_limit(request: Request, services: ServicesDep) -> None:
-    """Count the request against its credential's and its IP's rate; 429 when over."""
-    await services.limiter.check(request)
-
-
 def _bearer(conn: HTTPConnection) -> str | None:
     header = conn.headers.get("authorization")
     if not header:
@@ -98,36 +93,40 @@ def _bearer(conn: HTTPConnection) -> str | None:
 
 async def authenticate(
     conn: HTTPConnection,
-    session: AsyncSession,
+    sessionmaker: SessionMaker,
     settings: Settings,
     token: str | None = None,
     cache: PrincipalCache | None = None,
 ) -> Principal:
     """The caller of a request or WebSocket: X-API-Key, Bearer token, or `token`.
 
-    A credential found in `cache` is not checked against the database again.
+    A credential found in `cache` is not checked against the database again; a check
+    runs in its own committed session (it records an API key's use).
     Raises Unauthorized when no credential is given or it is not valid.
     """
     api_key = conn.headers.get("x-api-key", "").strip()
     credential = api_key or _bearer(conn) or token
     if not credential:
         raise Unauthorized("missing credentials: send X-API-Key or Authorization: Bearer")
-    principal = cache.get(credential) if cache is not None else None
-    if principal is None:
-        if api_key:
-            principal = await authenticate_api_key(session, api_key)
-        else:
-            principal = await authenticate_bearer(session, credential, settings)
-        if cache is not None:
-            cache.put(credential, principal)
+
+    async def load() -> Principal:
+        async with session_scope(sessionmaker) as session:
+            if api_key:
+                return await authenticate_api_key(session, api_key)
+            return await authenticate_bearer(session, credential, settings)
+
+    principal = await (cache.resolve(credential, load) if cache is not None else load())
     structlog.contextvars.bind_contextvars(user=principal.name, user_id=principal.user_id)
     return principal
 
 
-async def get_current_user(
-    request: Request, session: SessionDep, services: ServicesDep
-) -> Principal:
-    return await authenticate(request, session, services.settings, cache=services.principals)
+async def get_current_user(request: Request) -> Principal:
+    # Services straight from the app state: this dependency runs on every request and
+    # each sub-dependency costs a resolution step.
+    services: Services = request.app.state.services
+    return await authenticate(
+        request, services.sessionmaker, services.settings, cache=services.principals
+    )
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user)]

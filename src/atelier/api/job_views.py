@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 from atelier.api.schemas import JobOut
+from atelier.api.singleflight import SingleFlight
 
 TTL_S = 1.0
 MAX_ENTRIES = 10_000
@@ -22,6 +24,7 @@ class JobViewCache:
         self.ttl_s = ttl_s
         self._entries: dict[str, tuple[JobOut, float]] = {}
         self._generation: defaultdict[str, int] = defaultdict(int)
+        self._flights: SingleFlight[JobOut] = SingleFlight()
 
     def generation(self, job_id: str) -> int:
         """Take before reading the database; hand back to `put`."""
@@ -44,6 +47,21 @@ class JobViewCache:
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
         self._entries[job_id] = (body, time.monotonic() + self.ttl_s)
+
+    async def resolve(self, job_id: str, load: Callable[[], Awaitable[JobOut]]) -> JobOut:
+        """The cached body, or `load()`'s (one load for concurrent misses), cached unless
+        the job changed while it loaded."""
+        body = self.get(job_id)
+        if body is not None:
+            return body
+
+        async def load_and_keep() -> JobOut:
+            generation = self.generation(job_id)
+            loaded = await load()
+            self.put(job_id, loaded, generation)
+            return loaded
+
+        return await self._flights.run(job_id, load_and_keep)
 
     def invalidate(self, job_id: str) -> None:
         self._generation[job_id] += 1

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Awaitable, Callable
 
 import jwt
 
+from atelier.api.singleflight import SingleFlight
 from atelier.auth import Principal
 
 TTL_S = 10.0
@@ -41,6 +43,7 @@ class PrincipalCache:
     def __init__(self, ttl_s: float = TTL_S) -> None:
         self.ttl_s = ttl_s
         self._entries: dict[str, tuple[Principal, float]] = {}
+        self._flights: SingleFlight[Principal] = SingleFlight()
 
     def get(self, credential: str) -> Principal | None:
         key = _fingerprint(credential)
@@ -63,6 +66,19 @@ class PrincipalCache:
         if expiry is not None:
             until = min(until, expiry)
         self._entries[_fingerprint(credential)] = (principal, until)
+
+    async def resolve(self, credential: str, load: Callable[[], Awaitable[Principal]]) -> Principal:
+        """The cached principal, or `load()`'s (one load for concurrent misses), cached."""
+        principal = self.get(credential)
+        if principal is not None:
+            return principal
+
+        async def load_and_keep() -> Principal:
+            loaded = await load()
+            self.put(credential, loaded)
+            return loaded
+
+        return await self._flights.run(_fingerprint(credential), load_and_keep)
 
     def clear(self) -> None:
         """Forget everything (after a key was revoked or a user changed)."""

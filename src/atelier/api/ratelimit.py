@@ -14,6 +14,8 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier.domain.errors import InvalidSpec, RateLimited
 from atelier.observability.metrics import Metrics
@@ -85,3 +87,37 @@ class RequestRateLimiter:
 
     async def reset(self) -> None:
         await self.storage.reset()
+
+
+LIMITED_PREFIXES = ("/api/", "/admin/")
+
+
+class RateLimitMiddleware:
+    """Applies the app's `RequestRateLimiter` to every /api and /admin request.
+
+    A middleware rather than a route dependency: it runs before routing and costs no
+    dependency resolution. The WebSocket endpoint checks the limiter itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(LIMITED_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        services = getattr(scope["app"].state, "services", None)
+        if services is not None:
+            try:
+                await services.limiter.check(HTTPConnection(scope))
+            except RateLimited as exc:
+                request_id = scope.get("state", {}).get("request_id")
+                body = {"error": exc.code, "detail": exc.detail}
+                if request_id:
+                    body["request_id"] = request_id
+                response = JSONResponse(
+                    body, status_code=429, headers={"Retry-After": str(exc.retry_after_s)}
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -31,8 +31,35 @@ _SECRET_TEXT = (
 )
 
 
+# One cheap search decides whether the substitutions are needed at all (most strings
+# logged are paths, ids and messages without secrets).
+_MAYBE_SECRET = re.compile(
+    r"(?i)bearer\s|eyJ|\b(?:atl|sk|sk-ant|pk)[_-]|(?:api_key|token|secret|password)="
+)
+# Fields the service itself fills with non-secret values.
+_SAFE_KEYS = frozenset(
+    {
+        "timestamp",
+        "level",
+        "logger",
+        "method",
+        "route",
+        "status",
+        "duration_ms",
+        "request_id",
+        "user_id",
+        "job_id",
+        "seq",
+        "step",
+        "attempt",
+    }
+)
+
+
 def redact_text(text: str) -> str:
     """The text with anything that looks like a credential replaced by ``***``."""
+    if not _MAYBE_SECRET.search(text):
+        return text
     for pattern in _SECRET_TEXT:
         if pattern.groups:
             text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
@@ -58,7 +85,8 @@ def redact_secrets(
 ) -> MutableMapping[str, Any]:
     """structlog processor: no secret reaches a log sink."""
     for key in list(event_dict):
-        event_dict[key] = _redact_value(key, event_dict[key])
+        if key not in _SAFE_KEYS:
+            event_dict[key] = _redact_value(key, event_dict[key])
     return event_dict
 
 

@@ -21,7 +21,7 @@ from atelier.api.schemas import (
 from atelier.api.views import job_links, job_out, job_summary, project_id
 from atelier.domain.errors import NotFound
 from atelier.domain.job import JobStatus
-from atelier.store import EventLog, JobRepo, VersionRepo
+from atelier.store import EventLog, JobRepo, VersionRepo, session_scope
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 
@@ -64,35 +64,29 @@ async def list_jobs(
     return Page(items=[job_summary(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-async def _job(
-    job_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
-) -> JobOut:
-    cache = services.job_views
-    body = cache.get(job_id)
-    if body is None:
-        generation = cache.generation(job_id)
-        row = await JobRepo(session).get(job_id)
-        body = job_out(row, await VersionRepo(session).list(project_id(row)))
-        cache.put(job_id, body, generation)
+async def _job(job_id: str, user: CurrentUser, services: ServicesDep) -> JobOut:
+    async def load() -> JobOut:
+        async with session_scope(services.sessionmaker) as session:
+            row = await JobRepo(session).get(job_id)
+            return job_out(row, await VersionRepo(session).list(project_id(row)))
+
+    # Polled by every watching client: served from the job-view cache when it can be.
+    body = await services.job_views.resolve(job_id, load)
     if body.user_id != user.user_id and not user.is_admin:
         raise NotFound(f"job {job_id} not found")
     return body
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=_NOT_FOUND)
-async def get_job(
-    job_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
-) -> JobOut:
+async def get_job(job_id: str, user: CurrentUser, services: ServicesDep) -> JobOut:
     """Status, progress, per-step states, tests, usage, error and versions of a job."""
-    return await _job(job_id, user, session, services)
+    return await _job(job_id, user, services)
 
 
 @router.get("/status/{job_id}", response_model=JobOut, responses=_NOT_FOUND)
-async def get_status(
-    job_id: str, user: CurrentUser, session: SessionDep, services: ServicesDep
-) -> JobOut:
+async def get_status(job_id: str, user: CurrentUser, services: ServicesDep) -> JobOut:
     """Same as GET /api/jobs/{job_id}."""
-    return await _job(job_id, user, session, services)
+    return await _job(job_id, user, services)
 
 
 @router.post(

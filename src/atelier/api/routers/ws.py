@@ -189,8 +189,9 @@ async def _authenticate(ws: WebSocket, services: Services) -> Principal:
         if first.action != "auth" or not first.token:
             raise Unauthorized('first message must be {"action": "auth", "token"}')
         token = first.token
-    async with session_scope(services.sessionmaker) as session:
-        return await authenticate(ws, session, services.settings, token, services.principals)
+    return await authenticate(
+        ws, services.sessionmaker, services.settings, token, services.principals
+    )
 
 
 @router.websocket("/ws")
