@@ -133,6 +133,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ws_heartbeat_s = ws_heartbeat_s
+    app.state.ws_event_texts = ws.EventTexts()
     app.state.metrics = metrics
     install_error_handlers(app)
 

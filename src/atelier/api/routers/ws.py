@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -59,11 +60,32 @@ def event_message(event: Event) -> dict[str, Any]:
     return {"type": "event", "event": event.model_dump(mode="json")}
 
 
+class EventTexts:
+    """The wire text of recent events, serialised once for all their subscribers."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._texts: OrderedDict[tuple[str, int], str] = OrderedDict()
+
+    def text(self, event: Event) -> str:
+        key = (event.job_id, event.seq or 0)
+        text = self._texts.get(key)
+        if text is None:
+            text = json.dumps(event_message(event), separators=(",", ":"))
+            self._texts[key] = text
+            if len(self._texts) > self.size:
+                self._texts.popitem(last=False)
+        return text
+
+
 class Connection:
     """One authenticated WebSocket client and the jobs it watches."""
 
-    def __init__(self, ws: WebSocket, services: Services, user: Principal) -> None:
+    def __init__(
+        self, ws: WebSocket, services: Services, user: Principal, texts: EventTexts | None = None
+    ) -> None:
         self.ws = ws
+        self.texts = texts or EventTexts()
         self.services = services
         self.user = user
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=10_000)
@@ -136,7 +158,7 @@ class Connection:
                 if seq > last + 1:
                     # Missed some (slow consumer or a dropped message): refill from the log.
                     await self._send_stored(event.job_id, last, seq - 1)
-                await self.send(event_message(event))
+                await self.ws.send_text(self.texts.text(event))
                 self.last_seq[event.job_id] = seq
 
     async def heartbeat(self, every_s: float) -> None:
@@ -225,7 +247,7 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
-    conn = Connection(ws, services, user)
+    conn = Connection(ws, services, user, ws.app.state.ws_event_texts)
     services.metrics.ws_connections.inc()
     tasks: list[asyncio.Task[None]] = []
     try:
