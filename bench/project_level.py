@@ -278,7 +278,7 @@ def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) -> 
           f"review ON, docs OFF (a README cannot change acceptance); records → {out}",
           flush=True)
     started = time.monotonic()
-    code_at_start = git_commit()
+    code_at_start = None if args.aggregate else git_commit()
     if not args.aggregate and args.suite != "steps":
         done = ({(r["project"], r["strategy"]) for r in iter_jsonl(out)} if args.resume
                 else set())

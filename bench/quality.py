@@ -88,7 +88,7 @@ def humaneval_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) ->
           f"strategies {', '.join(strategies)}; review and docs OFF for speed; "
           f"per-problem records → {out}", flush=True)
     started = time.monotonic()
-    code_at_start = git_commit()
+    code_at_start = None if args.aggregate else git_commit()
     if not args.aggregate:
         asyncio.run(run_humaneval(
             chosen, strategies, model=args.model, threads=args.threads, workers=args.workers,
