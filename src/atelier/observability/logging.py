@@ -90,6 +90,35 @@ def redact_secrets(
     return event_dict
 
 
+
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the moment of writing.
+
+    Binding the stream once at configuration breaks when it is swapped later (pytest's
+    capture, uvicorn reloads): writes then hit a closed file.
+    """
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _current_stderr_logger(*_args: Any) -> _CurrentStderr:
+    return _CurrentStderr()
+
+
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stdlib handler that, like `_CurrentStderr`, looks ``sys.stderr`` up on each write."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
 def configure_logging(settings: Settings) -> None:
     """Configure structlog and the stdlib root logger once per process (idempotent)."""
     level = logging.getLevelName(settings.log_level.upper())
@@ -117,11 +146,11 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_current_stderr_logger,
         cache_logger_on_first_use=False,
     )
     # stdlib loggers (uvicorn, alembic …) go through the same redaction and format.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
