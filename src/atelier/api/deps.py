@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from atelier.api.job_views import JobViewCache
+from atelier.api.jobs_service import JobIntake
 from atelier.api.principals import PrincipalCache
 from atelier.api.ratelimit import RequestRateLimiter
 from atelier.auth import Principal, authenticate_api_key, authenticate_bearer, require_admin
@@ -39,6 +40,7 @@ class Services:
     limiter: RequestRateLimiter
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     job_views: JobViewCache = field(default_factory=JobViewCache)
+    job_intake: JobIntake = field(default_factory=JobIntake)
 
 
 async def get_services(conn: HTTPConnection) -> Services:

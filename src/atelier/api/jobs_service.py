@@ -7,18 +7,32 @@ published and the job handed to the runner — work never starts on uncommitted 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from atelier.api.deps import Services
 from atelier.auth import Principal
 from atelier.domain.errors import Conflict, Forbidden, InvalidSpec, NotFound
 from atelier.domain.events import Event
 from atelier.domain.job import TERMINAL_STATUSES
 from atelier.domain.spec import Spec
 from atelier.settings import Settings
-from atelier.store import AsyncSession, EventLog, JobRepo, JobRow, TemplateRepo, VersionRepo
+from atelier.store import (
+    AsyncSession,
+    EventLog,
+    JobRepo,
+    JobRow,
+    TemplateRepo,
+    VersionRepo,
+    session_scope,
+)
+
+if TYPE_CHECKING:
+    from atelier.api.deps import Services
 
 KNOWN_PROVIDERS = frozenset({"local", "openai", "anthropic", "scripted"})
+# The most new jobs written in one transaction.
+MAX_BATCH = 256
 
 
 async def check_spec(
@@ -75,9 +89,87 @@ async def create_job(
     services: Services, session: AsyncSession, user: Principal, spec: Spec
 ) -> JobRow:
     spec = await check_spec(session, spec, user, services.settings)
-    row = await JobRepo(session).create(user.user_id, spec)
-    await enqueue(services, session, row)
-    return row
+    # Nothing of the request's session is needed any more: give its connection back
+    # before waiting for the batch (which needs one).
+    await session.commit()
+    return await services.job_intake.create(services, user.user_id, spec)
+
+
+@dataclass
+class _Pending:
+    user_id: str
+    spec: Spec
+    done: asyncio.Future[JobRow]
+
+
+class JobIntake:
+    """New jobs written in batches: one transaction (a few statements) for every job
+    submitted while the previous batch was being written, instead of one transaction
+    of several round trips per job. Each job row goes in with its `job_queued` event;
+    after the commit the events are published and the jobs handed to the runner, as
+    `enqueue` does for one job."""
+
+    def __init__(self, max_batch: int = MAX_BATCH) -> None:
+        self.max_batch = max_batch
+        self._pending: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def create(self, services: Services, user_id: str, spec: Spec) -> JobRow:
+        """The new job once committed. Raises NotFound when the user does not exist."""
+        done: asyncio.Future[JobRow] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(user_id, spec, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(services), name="job-intake")
+        return await asyncio.shield(done)
+
+    async def _drain(self, services: Services) -> None:
+        while self._pending:
+            batch, self._pending = (
+                self._pending[: self.max_batch],
+                self._pending[self.max_batch :],
+            )
+            try:
+                await self._write(services, batch)
+            except Exception:  # noqa: BLE001 — retried one by one below
+                # One bad job (its user deleted meanwhile …) must not fail the others:
+                # write them one by one, each failing on its own.
+                for item in batch:
+                    await self._write_one(services, item)
+            except BaseException as exc:
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_exception(exc)
+                raise
+
+    async def _write(self, services: Services, batch: list[_Pending]) -> None:
+        staged: list[tuple[_Pending, JobRow, Event]] = []
+        async with session_scope(services.sessionmaker) as session:
+            repo, log = JobRepo(session), EventLog(session)
+            rows = [repo.stage(item.user_id, item.spec) for item in batch]
+            await session.flush()  # the job rows first: the events refer to them
+            for item, row in zip(batch, rows, strict=True):
+                event = log.add_first(
+                    Event(job_id=row.id, type="job_queued", data={"status": "queued"})
+                )
+                staged.append((item, row, event))
+        for item, row, event in staged:
+            services.metrics.jobs_total.labels("queued").inc()
+            await services.bus.publish(event)
+            services.runner.submit(row.id)
+            if not item.done.done():
+                item.done.set_result(row)
+
+    async def _write_one(self, services: Services, item: _Pending) -> None:
+        try:
+            async with session_scope(services.sessionmaker) as session:
+                row = await JobRepo(session).create(item.user_id, item.spec)
+                await enqueue(services, session, row)
+        except Exception as exc:  # noqa: BLE001 — the request gets its own error
+            if not item.done.done():
+                item.done.set_exception(exc)
+        else:
+            if not item.done.done():
+                item.done.set_result(row)
 
 
 async def revise_job(

@@ -8,6 +8,7 @@ foreign keys on, a busy timeout so concurrent writers wait instead of failing) a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,14 +16,21 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The longest a transaction waits for the in-process write gate before it goes on and
+# lets SQLite's own busy timeout decide (a writer stuck behind itself, in theory).
+WRITE_GATE_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_MS / 1000
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_GATE_KEY = "atelier_write_gate"
 
 # The session types, named once so layers above the store need not import SQLAlchemy.
 SessionMaker: TypeAlias = async_sessionmaker[AsyncSession]
@@ -54,6 +62,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(wal=path is not None))
+        _install_write_gate(engine)
         return engine
     if backend == "postgresql":
         if driver != "asyncpg":
@@ -75,6 +84,64 @@ def _sqlite_pragmas(*, wal: bool) -> Any:
             cursor.close()
 
     return on_connect
+
+
+class _WriteGate:
+    """One writer at a time per SQLite engine, queued in the event loop.
+
+    SQLite takes one write lock per database. Without the gate, concurrent writers
+    that find it taken wait in SQLite's busy handler, which sleeps in growing steps
+    (up to 100 ms each) instead of waking when the lock is released: under load that
+    turns a 1 ms transaction into a second. With it, a transaction takes the gate at
+    its first write statement and gives it back with its commit or rollback (or when
+    its connection leaves the pool's hands), and the next writer starts at once.
+    """
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+
+    def before_execute(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        info = conn.info
+        if info.get(_GATE_KEY) or not statement.lstrip()[:7].upper().startswith(_WRITES):
+            return
+        # Free: returns without a trip through the loop. Taken: queue for it.
+        if await_only(self._acquire()):
+            info[_GATE_KEY] = True
+
+    async def _acquire(self) -> bool:
+        # asyncio.timeout, not wait_for: a cancellation never loses an acquired lock.
+        try:
+            async with asyncio.timeout(WRITE_GATE_TIMEOUT_S):
+                await self.lock.acquire()
+        except TimeoutError:
+            return False  # go on ungated; SQLite's busy timeout still applies
+        return True
+
+    def _release(self, info: Any) -> None:
+        if info is not None and info.pop(_GATE_KEY, False) and self.lock.locked():
+            self.lock.release()
+
+    def end_transaction(self, conn: Any) -> None:
+        try:
+            info = conn.info
+        except SQLAlchemyError:
+            return  # an invalidated connection: the pool's "invalidate" event releases
+        self._release(info)
+
+    def release(self, _dbapi_connection: Any, record: Any, *_args: Any) -> None:
+        self._release(getattr(record, "info", None))
+
+
+def _install_write_gate(engine: AsyncEngine) -> None:
+    gate = _WriteGate()
+    event.listen(engine.sync_engine, "before_cursor_execute", gate.before_execute)
+    # The next writer is let in as the COMMIT (or ROLLBACK) is sent: by the time its
+    # first statement reaches SQLite, that short call is over (in WAL mode with
+    # synchronous=NORMAL a commit does not fsync), and SQLite's lock still decides.
+    for name in ("commit", "rollback"):
+        event.listen(engine.sync_engine, name, gate.end_transaction)
+    for name in ("checkin", "close", "invalidate", "soft_invalidate", "detach"):
+        event.listen(engine.sync_engine.pool, name, gate.release)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

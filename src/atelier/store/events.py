@@ -9,15 +9,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from atelier.domain.events import Event
 from atelier.store.dialect import next_counter
-from atelier.store.models import EventRow
+from atelier.store.models import EventRow, JobCounterRow
 
 EVENT_COUNTER = "event_seq"
 
 
 def _to_event(row: EventRow) -> Event:
     return Event.model_validate(
-        {"job_id": row.job_id, "type": row.type, "step": row.step, "data": row.data,
-         "ts": row.ts, "seq": row.seq}
+        {
+            "job_id": row.job_id,
+            "type": row.type,
+            "step": row.step,
+            "data": row.data,
+            "ts": row.ts,
+            "seq": row.seq,
+        }
     )
 
 
@@ -36,11 +42,34 @@ class EventLog:
         """
         seq = await next_counter(self.session, event.job_id, EVENT_COUNTER)
         self.session.add(
-            EventRow(job_id=event.job_id, seq=seq, type=event.type, step=event.step,
-                     data=event.data, ts=event.ts)
+            EventRow(
+                job_id=event.job_id,
+                seq=seq,
+                type=event.type,
+                step=event.step,
+                data=event.data,
+                ts=event.ts,
+            )
         )
         await self.session.flush()
         return event.model_copy(update={"seq": seq})
+
+    def add_first(self, event: Event) -> Event:
+        """Add the first event of a job created in this same transaction (see
+        `JobRepo.stage`): sequence number 1 and the job's counter row, no flush and no
+        round trip of their own. Returns the event with `seq` set."""
+        self.session.add(JobCounterRow(job_id=event.job_id, name=EVENT_COUNTER, value=1))
+        self.session.add(
+            EventRow(
+                job_id=event.job_id,
+                seq=1,
+                type=event.type,
+                step=event.step,
+                data=event.data,
+                ts=event.ts,
+            )
+        )
+        return event.model_copy(update={"seq": 1})
 
     async def list(self, job_id: str, since: int = 0, limit: int = 1000) -> builtins.list[Event]:
         """Events of the job with ``seq > since``, in order, at most `limit` of them."""

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atelier.domain.errors import InvalidSpec, NotFound
 from atelier.domain.job import STEPS, TERMINAL_STATUSES
 from atelier.domain.spec import Spec
-from atelier.store.models import JobRow
+from atelier.store.models import JobRow, new_id
 from atelier.store.types import utcnow
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -68,7 +68,33 @@ class JobRepo:
         """
         if parent_job_id is not None:
             await self.get(parent_job_id)
+        row = self.stage(
+            user_id,
+            spec,
+            parent_job_id,
+            parent_version=parent_version,
+            instructions=instructions,
+        )
+        try:
+            await self.session.flush()
+        except IntegrityError as err:
+            raise NotFound(f"user {user_id} not found") from err
+        return row
+
+    def stage(
+        self,
+        user_id: str,
+        spec: Spec,
+        parent_job_id: str | None = None,
+        *,
+        parent_version: int | None = None,
+        instructions: str | None = None,
+    ) -> JobRow:
+        """A new queued job added to the session, its id set, not flushed yet: many
+        jobs created together go to the database in one batch. A missing user shows
+        as an IntegrityError when the session flushes."""
         row = JobRow(
+            id=new_id(),
             user_id=user_id,
             status="queued",
             spec=spec.model_dump(mode="json"),
@@ -80,10 +106,6 @@ class JobRepo:
             instructions=instructions,
         )
         self.session.add(row)
-        try:
-            await self.session.flush()
-        except IntegrityError as err:
-            raise NotFound(f"user {user_id} not found") from err
         return row
 
     async def get(self, job_id: str) -> JobRow:
@@ -240,9 +262,7 @@ class JobRepo:
         now = utcnow()
         stmt = update(JobRow).where(JobRow.status.in_(ACTIVE_STATUSES))
         if not force:
-            stmt = stmt.where(
-                or_(JobRow.lease_expires_at.is_(None), JobRow.lease_expires_at < now)
-            )
+            stmt = stmt.where(or_(JobRow.lease_expires_at.is_(None), JobRow.lease_expires_at < now))
         result = await self.session.execute(
             stmt.values(worker_id=worker_id, lease_expires_at=now + timedelta(seconds=lease_s))
             .returning(JobRow.id, JobRow.created_at)
@@ -335,8 +355,14 @@ class JobRepo:
             day = created_at.date().isoformat()
             bucket = per_day.setdefault(
                 day,
-                {"day": day, "jobs": 0, "calls": 0, "prompt_tokens": 0,
-                 "completion_tokens": 0, "cost_usd": 0.0},
+                {
+                    "day": day,
+                    "jobs": 0,
+                    "calls": 0,
+                    "prompt_tokens": 0,
+                    "completion_tokens": 0,
+                    "cost_usd": 0.0,
+                },
             )
             bucket["jobs"] += 1
             usage = usage or {}
