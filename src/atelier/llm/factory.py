@@ -7,6 +7,7 @@ is recorded once and a replayed one is never sent.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from atelier.domain.errors import LLMUnavailable
@@ -44,7 +45,8 @@ def _build_provider(
         return LocalLLM(
             resolved.path,
             n_ctx=min(settings.local_context, resolved.context_length),
-            n_threads=settings.local_threads,
+            # llama.cpp's own default is half the cores; on a small machine that halves speed.
+            n_threads=settings.local_threads or os.cpu_count(),
             model_name=resolved.catalog_id or resolved.path.name,
             default_max_tokens=settings.llm_max_tokens,
         )

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 # A reply needs some room: a prompt leaving fewer tokens than this is refused up front
 # rather than answered with a truncated stub.
 MIN_REPLY_TOKENS = 16
+# This many whitespace-only tokens in a row is a runaway, not formatting.
+RUNAWAY_CHUNKS = 48
 # Added to the counted prompt when the GGUF has no chat template to count with.
 _TEMPLATE_ALLOWANCE_PER_MESSAGE = 8
 
@@ -233,35 +235,64 @@ class LocalLLM:
                 kwargs["seed"] = request.seed
             started = time.perf_counter()
             try:
-                response = loaded.llama.create_chat_completion(
-                    messages=cast(Any, [m.model_dump() for m in request.messages]),
-                    temperature=request.temperature,
-                    max_tokens=max_tokens,
-                    stream=False,
-                    **kwargs,
-                )
+                text, finish_reason = self._stream(loaded, request, max_tokens, kwargs, abandoned)
             except ValueError as exc:  # context exceeded after all, or a bad schema/grammar
                 raise LLMError(f"llama.cpp rejected the call to {self._model_name}: {exc}") from exc
             latency = time.perf_counter() - started
-        return self._result(cast(dict[str, Any], response), latency)
+            completion_tokens = len(
+                loaded.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        if finish_reason == "abandoned":
+            raise LLMTimeout(f"the call to {self._model_name} was abandoned mid-generation")
+        return self._result(text, finish_reason, prompt_tokens, completion_tokens, latency)
 
-    def _result(self, response: dict[str, Any], latency: float) -> ChatResult:
-        choices = response.get("choices") or []
-        if not choices:
-            raise LLMOutputInvalid(f"{self._model_name} returned no choices")
-        text = choices[0].get("message", {}).get("content")
-        if text is None:
+    def _stream(
+        self, loaded: _LoadedModel, request: ChatRequest, max_tokens: int,
+        kwargs: dict[str, Any], abandoned: threading.Event,
+    ) -> tuple[str, str | None]:
+        """Generate token by token so a call can stop early.
+
+        Two reasons to stop before llama.cpp would: the caller gave up (a timeout —
+        otherwise the abandoned generation would hold the model for minutes), or a
+        runaway (under a JSON grammar a small model that cannot close a string emits
+        whitespace until max_tokens; what came before is kept and salvaged).
+        """
+        parts: list[str] = []
+        finish_reason: str | None = None
+        chunks = loaded.llama.create_chat_completion(
+            messages=cast(Any, [m.model_dump() for m in request.messages]),
+            temperature=request.temperature,
+            max_tokens=max_tokens,
+            stream=True,
+            **kwargs,
+        )
+        for chunk in cast(Any, chunks):
+            choice = chunk["choices"][0]
+            delta = (choice.get("delta") or {}).get("content")
+            if delta:
+                parts.append(delta)
+            if choice.get("finish_reason"):
+                finish_reason = choice["finish_reason"]
+            if abandoned.is_set():
+                return "".join(parts), "abandoned"
+            if len(parts) >= RUNAWAY_CHUNKS and not "".join(parts[-RUNAWAY_CHUNKS:]).strip():
+                return "".join(parts).rstrip() + "\n", "length"
+        return "".join(parts), finish_reason
+
+    def _result(
+        self, text: str, finish_reason: str | None, prompt_tokens: int,
+        completion_tokens: int, latency: float,
+    ) -> ChatResult:
+        if not text and finish_reason is None:
             raise LLMOutputInvalid(f"{self._model_name} returned no text")
-        usage = response.get("usage") or {}
         return ChatResult(
             text=text,
             usage=CallUsage(
-                prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                completion_tokens=int(usage.get("completion_tokens", 0)),
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
                 cost_usd=0.0,
                 latency_s=round(latency, 6),
             ),
             provider=self.provider,
             model=self._model_name,
-            finish_reason=choices[0].get("finish_reason"),
+            finish_reason=finish_reason,
         )

@@ -19,10 +19,15 @@ if TYPE_CHECKING:
 _FEEDBACK_CHARS = 3500
 
 
-def candidate_score(report: TestReport) -> tuple[int, int, int]:
-    """Sort key: spec examples passed, then tests passed, then fewest failures."""
+def candidate_score(report: TestReport) -> tuple[int, int, int, int]:
+    """Sort key: spec examples passed, tests passed, tests that ran at all, fewest failures.
+
+    "Ran at all" keeps code that cannot even be imported (one collection error) from
+    beating code whose tests run and fail.
+    """
     examples_passed, _ = spec_example_counts((c.classname, c.outcome) for c in report.cases)
-    return (examples_passed, report.passed, -(report.failed + report.errors))
+    return (examples_passed, report.passed, report.passed + report.failed,
+            -(report.failed + report.errors))
 
 
 def failure_feedback(report: TestReport) -> str:
@@ -68,8 +73,9 @@ class FixLoop:
             else:
                 strategy = "repair"
                 files, report = await self._repair(self.current, feedback=None)
-            # Keep the better of the current and the new code: a fix may regress.
-            if candidate_score(report) >= candidate_score(self.current):
+            # Keep the better of the current and the new code: a fix may regress, and
+            # on a tie the code that has been tested longest stays.
+            if candidate_score(report) > candidate_score(self.current):
                 state.files = files
                 for path in files:
                     await self.job.file_written(path, files[path], f"fix:{strategy}")

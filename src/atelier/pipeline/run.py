@@ -21,7 +21,7 @@ from atelier.agents.prompts import is_test_path
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
 from atelier.agents.tester import write_tests
-from atelier.domain.errors import AtelierError, BudgetExceeded, Cancelled, LLMOutputInvalid
+from atelier.domain.errors import AtelierError, BudgetExceeded, Cancelled, LLMError
 from atelier.domain.events import Event, EventType
 from atelier.domain.job import STEPS, Checkpoint, JobResult, JobStatus, TestRound
 from atelier.domain.plan import FileSpec, Plan
@@ -218,7 +218,7 @@ class PipelineRun:
             try:
                 tests = await write_tests(self.plan, self.state.files, self.llms["tester"],
                                           spec_prompt=self.spec_prompt, temperature=temperature)
-            except LLMOutputInvalid as exc:
+            except LLMError as exc:  # unusable reply, runaway, timeout: fall back, don't fail
                 await self.emit("log", "test", message="tester reply unusable",
                                 detail=str(exc.detail))
                 continue

@@ -33,7 +33,15 @@ class StaticIssue:
 
 
 def _module_names(table: symtable.SymbolTable) -> set[str]:
-    return {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    """Names bound at module level, including those bound via `global` in a function."""
+    names = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+    pending = list(table.get_children())
+    while pending:
+        child = pending.pop()
+        names |= {s.get_name() for s in child.get_symbols()
+                  if s.is_declared_global() and (s.is_assigned() or s.is_imported())}
+        pending.extend(child.get_children())
+    return names
 
 
 def _undefined_in(table: symtable.SymbolTable, module_names: set[str]) -> set[str]:
@@ -65,12 +73,20 @@ def check_python_source(path: str, source: str) -> list[StaticIssue]:
     if "import *" in source:
         return []
     module_names = _module_names(table)
+    missing = _undefined_in(table, module_names)
+    # Module-level names (annotations, decorators, defaults) are evaluated at import —
+    # unless annotations are postponed, in which case annotations are not checked.
+    if "from __future__ import annotations" not in source:
+        missing |= {
+            s.get_name() for s in table.get_symbols()
+            if s.is_referenced() and not s.is_assigned() and not s.is_imported()
+            and s.get_name() not in _BUILTINS
+        }
     issues = []
-    for name in sorted(_undefined_in(table, module_names)):
+    for name in sorted(missing):
         line = next((n for n, text in enumerate(source.splitlines(), 1) if name in text), None)
         issues.append(StaticIssue(path, line, "undefined-name",
                                   f"undefined name '{name}' (missing import or definition?)"))
-    # Module-level uses of undefined names fail at import time, which the tests show.
     return issues
 
 

@@ -231,3 +231,15 @@ async def test_scripted_provider_repeats_its_last_reply() -> None:
     request = ChatRequest(messages=[Message(role="user", content="x")], agent="coder")
     replies = [(await llm.chat(request)).text for _ in range(4)]
     assert replies == ["one", "two", "two", "two"]
+
+
+def test_code_that_cannot_be_imported_never_beats_code_whose_tests_run() -> None:
+    from atelier.domain.report import TestCase, TestReport
+    from atelier.pipeline.fixing import candidate_score
+
+    runs_and_fails = TestReport(failed=2, cases=[
+        TestCase(name="a", classname="tests.test_x", outcome="failed"),
+        TestCase(name="b", classname="tests.test_x", outcome="failed")])
+    import_error = TestReport(errors=1, cases=[
+        TestCase(name="test run", classname="tests.test_x", outcome="error")])
+    assert candidate_score(runs_and_fails) > candidate_score(import_error)

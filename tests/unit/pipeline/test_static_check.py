@@ -78,3 +78,18 @@ async def test_tests_that_do_not_compile_are_regenerated_then_replaced_by_a_smok
     fixed = await run(settings, write_script(one_file_script(
         [GOOD_OPS], tester=[broken, ONE_FILE_TESTS])), budgets={"max_fix_rounds": 0})
     assert "tests/test_ops.py" in fixed.files and "tests/test_smoke.py" not in fixed.files
+
+
+def test_module_level_annotation_without_its_import_is_found() -> None:
+    source = "def f(xs: List[int]) -> List[int]:\n    return xs\n"
+    assert [i.message for i in check_python_source("m.py", source)] == [
+        "undefined name 'List' (missing import or definition?)"]
+    postponed = "from __future__ import annotations\n" + source
+    assert check_python_source("m.py", postponed) == []
+    imported = "from typing import List\n" + source
+    assert check_python_source("m.py", imported) == []
+
+
+def test_a_global_bound_inside_a_function_is_defined() -> None:
+    source = "def init():\n    global CACHE\n    CACHE = {}\n\n\ndef get():\n    return CACHE\n"
+    assert check_python_source("m.py", source) == []
