@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -283,4 +284,33 @@ async def plan_project(
         json_schema=PLAN_JSON_SCHEMA,
     )
     structured = await chat_structured(llm, request, PlannerReply, max_repairs=max_repairs)
-    return build_plan(structured.value, language=language)
+    return with_named_files(build_plan(structured.value, language=language), spec.prompt)
+
+
+# A file name in prose: not glued to a longer path (so "../x.py" never matches "x.py").
+_NAMED_SOURCE = re.compile(
+    r"(?<![\w./-])((?:[A-Za-z0-9_\-]+/)*[A-Za-z0-9_\-]+\.(?:py|js|mjs|ts))\b"
+)
+
+
+def with_named_files(plan: Plan, prompt: str) -> Plan:
+    """The plan plus any source file the request names that the model left out.
+
+    Small models drop files ("inventory.py and report.py" becomes one file); the
+    request's own file names are a contract the project's users rely on.
+    """
+    known = {f.path for f in plan.files}
+    extra: list[FileSpec] = []
+    for match in _NAMED_SOURCE.finditer(prompt):
+        try:
+            path = validate_project_path(match.group(1))
+        except InvalidPath:
+            continue
+        if path in known or is_test_path(path) or language_of(path) != plan.language:
+            continue
+        known.add(path)
+        extra.append(FileSpec(path=path, purpose="named in the request", depends_on=[]))
+    if not extra or len(plan.files) + len(extra) > MAX_PLAN_FILES:
+        return plan
+    log.info("planner: added files the request names: %s", [f.path for f in extra])
+    return plan.model_copy(update={"files": [*plan.files, *extra]})

@@ -142,3 +142,16 @@ async def test_copied_prompt_placeholders_are_cleared() -> None:
     plan = await plan_project(Spec(prompt="x"), ScriptedLLM({"planner": [reply]}))
     assert plan.name == "stats"
     assert plan.files[0].purpose == ""
+
+
+async def test_files_the_request_names_are_added_when_the_model_drops_them() -> None:
+    from atelier.agents.planner import with_named_files
+    from atelier.domain.plan import Plan
+
+    plan = Plan(name="inv", language="python",
+                files=[{"path": "inventory.py", "purpose": "Inventory"}])
+    prompt = ("Two files: `inventory.py` has a class Inventory; `report.py` has "
+              "render(inv). Tests go in tests/test_report.py; see also app.js and "
+              "../../etc/evil.py.")
+    paths = [f.path for f in with_named_files(plan, prompt).files]
+    assert paths == ["inventory.py", "report.py"]
