@@ -133,6 +133,10 @@ def bwrap_prefix(
     for name in ("passwd", "group", "hosts"):
         args += ["--ro-bind", str(etc_dir / name), f"/etc/{name}"]
 
+    # The private /tmp comes before the interpreter binds: a venv that lives under the
+    # host's /tmp (a CI checkout, say) must be bound on top of it, not hidden by it.
+    args += ["--size", str(max(1, tmp_size_mb) * 1024 * 1024), "--perms", "1777",
+             "--tmpfs", "/tmp"]
     extra = [*python_paths(), *(Path(p) for p in _NODE_PATHS if os.path.exists(p)), *extra_ro]
     forbidden = _forbidden_sources()
     made_dirs: set[Path] = set()
@@ -157,12 +161,6 @@ def bwrap_prefix(
         "/proc",
         "--dev",
         "/dev",
-        "--size",
-        str(max(1, tmp_size_mb) * 1024 * 1024),
-        "--perms",
-        "1777",
-        "--tmpfs",
-        "/tmp",
         "--perms",
         "0755",
         "--dir",
