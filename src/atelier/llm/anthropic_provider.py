@@ -15,7 +15,6 @@ from anthropic.types import AssistantMessageParam, MessageParam, OutputConfigPar
 from anthropic.types import Message as AnthropicMessage
 
 from atelier.domain.errors import LLMError, LLMOutputInvalid, LLMTimeout
-from atelier.domain.usage import CallUsage
 from atelier.llm.base import ChatRequest, ChatResult, Message
 from atelier.llm.pricing import PriceTable
 from atelier.llm.retry import ProviderUnreachable, error_for_status, parse_retry_after
@@ -176,18 +175,9 @@ class AnthropicLLM:
         if not parts and not prefill:
             raise LLMOutputInvalid(f"anthropic returned no text (stop: {message.stop_reason})")
         text = prefill + "".join(parts)
-        prompt_tokens = message.usage.input_tokens
-        completion_tokens = message.usage.output_tokens
-        usage = CallUsage(
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_usd=self._prices.cost_usd(self._model, prompt_tokens, completion_tokens),
-            latency_s=round(latency, 6),
-        )
-        return ChatResult(
-            text=text,
-            usage=usage,
-            provider=self.provider,
-            model=self._model,
-            finish_reason=message.stop_reason,
+        return self._prices.priced_result(
+            text=text, provider=self.provider, model=self._model,
+            prompt_tokens=message.usage.input_tokens,
+            completion_tokens=message.usage.output_tokens,
+            latency_s=latency, finish_reason=message.stop_reason,
         )

@@ -16,7 +16,6 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
 from atelier.domain.errors import LLMError, LLMOutputInvalid, LLMTimeout
-from atelier.domain.usage import CallUsage
 from atelier.llm.base import ChatRequest, ChatResult, Message
 from atelier.llm.pricing import PriceTable
 from atelier.llm.retry import ProviderUnreachable, error_for_status, parse_retry_after
@@ -201,18 +200,9 @@ class OpenAICompatibleLLM:
                 f"{self._provider_name} returned no text"
                 + (f" (refusal: {refusal})" if refusal else "")
             )
-        prompt_tokens = completion.usage.prompt_tokens if completion.usage else 0
-        completion_tokens = completion.usage.completion_tokens if completion.usage else 0
-        usage = CallUsage(
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_usd=self._prices.cost_usd(self._model, prompt_tokens, completion_tokens),
-            latency_s=round(latency, 6),
-        )
-        return ChatResult(
-            text=text,
-            usage=usage,
-            provider=self._provider_name,
-            model=self._model,
-            finish_reason=choice.finish_reason,
+        return self._prices.priced_result(
+            text=text, provider=self._provider_name, model=self._model,
+            prompt_tokens=completion.usage.prompt_tokens if completion.usage else 0,
+            completion_tokens=completion.usage.completion_tokens if completion.usage else 0,
+            latency_s=latency, finish_reason=choice.finish_reason,
         )

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from atelier.domain.usage import CallUsage
+from atelier.llm.base import ChatResult
+
 
 @dataclass(frozen=True)
 class ModelPrice:
@@ -97,6 +100,20 @@ class PriceTable:
     def cost_usd(self, model: str, prompt_tokens: int, completion_tokens: int) -> float:
         """USD for one call; 0.0 for a model without a known price."""
         return (self.price(model) or FREE).cost_usd(prompt_tokens, completion_tokens)
+
+    def priced_result(
+        self, *, text: str, provider: str, model: str, prompt_tokens: int,
+        completion_tokens: int, latency_s: float, finish_reason: str | None,
+    ) -> ChatResult:
+        """A provider's reply with its usage priced: the last step of every remote call."""
+        usage = CallUsage(
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=self.cost_usd(model, prompt_tokens, completion_tokens),
+            latency_s=round(latency_s, 6),
+        )
+        return ChatResult(text=text, usage=usage, provider=provider, model=model,
+                          finish_reason=finish_reason)
 
 
 def cost_usd(
