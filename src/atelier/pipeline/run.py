@@ -16,7 +16,7 @@ from typing import Any
 from atelier.agents.coder import write_file
 from atelier.agents.documenter import write_docs
 from atelier.agents.examples import spec_examples_test
-from atelier.agents.planner import plan_project
+from atelier.agents.planner import plan_named_file, plan_project
 from atelier.agents.prompts import is_test_path
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
@@ -172,6 +172,10 @@ class PipelineRun:
             self.state.plan = plan_from_files(files, name="project", summary=self.spec.prompt[:200],
                                               language=self.spec.language)
             self.state.files = files
+        elif (named := plan_named_file(self.spec)) is not None:
+            self.state.plan = named
+            await self.emit("log", "plan", message="the request names its one file; "
+                            "no planner call needed")
         else:
             self.state.plan = await plan_project(self.spec, self.llms["planner"],
                                                  template_hint=self.spec.template)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from atelier.agents.planner import plan_project
+from atelier.agents.planner import plan_named_file, plan_project
 from atelier.domain.errors import InvalidPath, InvalidPlan, LLMOutputInvalid
 from atelier.domain.spec import Spec
 from atelier.llm.scripted import ScriptedLLM
@@ -155,3 +155,35 @@ async def test_files_the_request_names_are_added_when_the_model_drops_them() -> 
               "../../etc/evil.py.")
     paths = [f.path for f in with_named_files(plan, prompt).files]
     assert paths == ["inventory.py", "report.py"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "language", "expected"),
+    [
+        ("Write a Python module `solution.py` with is_prime(n).", None, ("solution.py", "python")),
+        ("Write slugify in lib/slug.js, exported.", "javascript", ("lib/slug.js", "javascript")),
+    ],
+)
+def test_a_request_naming_one_file_needs_no_planner(
+    prompt: str, language: str | None, expected: tuple[str, str]
+) -> None:
+    plan = plan_named_file(Spec(prompt=prompt, language=language))
+    assert plan is not None
+    assert ([f.path for f in plan.files], plan.language) == ([expected[0]], expected[1])
+    assert plan.test_command in ("pytest -q", "node --test")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "language", "template"),
+    [
+        ("A todo CLI.", None, None),  # names no file
+        ("inventory.py and report.py for a shop", None, None),  # names two
+        ("Write app.py, a FastAPI service.", None, "fastapi-service"),  # template plans
+        ("Write calc.py", "javascript", None),  # the file contradicts the language
+        ("Write tests/test_calc.py for calc", None, None),  # a test is not a source file
+    ],
+)
+def test_other_requests_go_to_the_planner(
+    prompt: str, language: str | None, template: str | None
+) -> None:
+    assert plan_named_file(Spec(prompt=prompt, language=language, template=template)) is None

@@ -1,4 +1,4 @@
-"""Tester: JSON test files in; safe, runnable test files out."""
+"""Tester: fenced test files (or JSON) in; safe, runnable test files out."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ async def test_happy_path_python_adds_conftest() -> None:
     assert tests["tests/test_calc.py"] == TEST_CALC
     assert "sys.path" in tests[CONFTEST_PATH]
     request = llm.calls[0]
-    assert request.agent == "tester" and request.json_schema is not None
+    # Fenced code is asked for, never JSON: no grammar, no source code inside strings.
+    assert request.agent == "tester" and request.json_schema is None
+    assert "### tests/test_calc.py" in request.messages[0].content
     assert "def add(a, b)" in request.messages[-1].content
     assert "`calc`" in request.messages[-1].content
 
@@ -186,4 +188,22 @@ async def test_placeholder_content_is_sent_back_for_repair() -> None:
     assert tests["tests/test_calc.py"] == TEST_CALC
     assert len(llm.calls) == 2
     assert "complete source code" in llm.calls[1].messages[-1].content
-    assert '"content": "import pytest\\nfrom' in llm.calls[0].messages[0].content
+
+
+async def test_labelled_fenced_files_are_the_reply_format() -> None:
+    text = (
+        "### tests/test_calc.py\n```python\n" + TEST_CALC + "```\n\n"
+        "### tests/test_more.py\n```python\n" + TEST_CALC.replace("test_add", "test_more")
+        + "```\n"
+    )
+    llm = ScriptedLLM({"tester": [text]})
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+    assert sorted(tests) == [CONFTEST_PATH, "tests/test_calc.py", "tests/test_more.py"]
+    assert "def test_more" in tests["tests/test_more.py"]
+
+
+async def test_no_usable_file_after_the_repairs_is_an_error() -> None:
+    llm = ScriptedLLM({"tester": ["I cannot write tests for this.", "Still nothing."]})
+    with pytest.raises(LLMOutputInvalid):
+        await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add", max_repairs=1)
+    assert len(llm.calls) == 2
