@@ -139,10 +139,9 @@ def create_app(
 
     # Routers carry their own prefix, so a route's path is its full template (the
     # latency histogram's label).
-    app.include_router(health.router)
-    for module in (auth, jobs, files, download, templates, stats, models, admin):
+    # Routes are matched in order: the polled job routes first.
+    for module in (jobs, health, auth, files, download, templates, stats, models, admin, ws):
         app.include_router(module.router)
-    app.include_router(ws.router)
 
     if settings.cors_origins:
         app.add_middleware(

@@ -1,5 +1,8 @@
 """A short-lived cache of job bodies, for clients that poll GET /api/jobs/{id}.
 
+Entries are the serialized JSON body and its owner: a hit costs no database round
+trip, no model validation and no JSON encoding.
+
 Polling a job is the hottest read of the service. Within this process every change
 to a job (the runner's progress writes, its outcome, a delete) invalidates the entry
 at once; a change made by another process shows within `TTL_S`. A generation number
@@ -11,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from atelier.api.schemas import JobOut
 from atelier.api.singleflight import SingleFlight
@@ -19,18 +23,30 @@ TTL_S = 1.0
 MAX_ENTRIES = 10_000
 
 
+@dataclass(frozen=True)
+class JobView:
+    """A job's response body, encoded once, and whose job it is."""
+
+    user_id: str
+    body: bytes
+
+    @classmethod
+    def of(cls, job: JobOut) -> JobView:
+        return cls(job.user_id, job.model_dump_json(by_alias=True).encode())
+
+
 class JobViewCache:
     def __init__(self, ttl_s: float = TTL_S) -> None:
         self.ttl_s = ttl_s
-        self._entries: dict[str, tuple[JobOut, float]] = {}
+        self._entries: dict[str, tuple[JobView, float]] = {}
         self._generation: defaultdict[str, int] = defaultdict(int)
-        self._flights: SingleFlight[JobOut] = SingleFlight()
+        self._flights: SingleFlight[JobView] = SingleFlight()
 
     def generation(self, job_id: str) -> int:
         """Take before reading the database; hand back to `put`."""
         return self._generation[job_id]
 
-    def get(self, job_id: str) -> JobOut | None:
+    def get(self, job_id: str) -> JobView | None:
         entry = self._entries.get(job_id)
         if entry is None:
             return None
@@ -40,7 +56,7 @@ class JobViewCache:
             return None
         return body
 
-    def put(self, job_id: str, body: JobOut, generation: int) -> None:
+    def put(self, job_id: str, body: JobView, generation: int) -> None:
         """Cache `body` unless the job changed since `generation` was taken."""
         if self.ttl_s <= 0 or self._generation[job_id] != generation:
             return
@@ -48,14 +64,14 @@ class JobViewCache:
             self._entries.clear()
         self._entries[job_id] = (body, time.monotonic() + self.ttl_s)
 
-    async def resolve(self, job_id: str, load: Callable[[], Awaitable[JobOut]]) -> JobOut:
+    async def resolve(self, job_id: str, load: Callable[[], Awaitable[JobView]]) -> JobView:
         """The cached body, or `load()`'s (one load for concurrent misses), cached unless
         the job changed while it loaded."""
         body = self.get(job_id)
         if body is not None:
             return body
 
-        async def load_and_keep() -> JobOut:
+        async def load_and_keep() -> JobView:
             generation = self.generation(job_id)
             loaded = await load()
             self.put(job_id, loaded, generation)

@@ -87,7 +87,8 @@ async def enqueue(services: Services, session: AsyncSession, row: JobRow, **data
 
 async def create_job(
     services: Services, session: AsyncSession, user: Principal, spec: Spec
-) -> JobRow:
+) -> str:
+    """Queue a new job; returns its id once committed."""
     spec = await check_spec(session, spec, user, services.settings)
     # Nothing of the request's session is needed any more: give its connection back
     # before waiting for the batch (which needs one).
@@ -99,7 +100,7 @@ async def create_job(
 class _Pending:
     user_id: str
     spec: Spec
-    done: asyncio.Future[JobRow]
+    done: asyncio.Future[str]
 
 
 class JobIntake:
@@ -114,9 +115,9 @@ class JobIntake:
         self._pending: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def create(self, services: Services, user_id: str, spec: Spec) -> JobRow:
-        """The new job once committed. Raises NotFound when the user does not exist."""
-        done: asyncio.Future[JobRow] = asyncio.get_running_loop().create_future()
+    async def create(self, services: Services, user_id: str, spec: Spec) -> str:
+        """The new job's id once committed. Raises NotFound when the user does not exist."""
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._pending.append(_Pending(user_id, spec, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain(services), name="job-intake")
@@ -142,22 +143,17 @@ class JobIntake:
                 raise
 
     async def _write(self, services: Services, batch: list[_Pending]) -> None:
-        staged: list[tuple[_Pending, JobRow, Event]] = []
         async with session_scope(services.sessionmaker) as session:
-            repo, log = JobRepo(session), EventLog(session)
-            rows = [repo.stage(item.user_id, item.spec) for item in batch]
-            await session.flush()  # the job rows first: the events refer to them
-            for item, row in zip(batch, rows, strict=True):
-                event = log.add_first(
-                    Event(job_id=row.id, type="job_queued", data={"status": "queued"})
-                )
-                staged.append((item, row, event))
-        for item, row, event in staged:
+            job_ids = await JobRepo(session).insert_queued([(i.user_id, i.spec) for i in batch])
+            events = await EventLog(session).insert_first(
+                [Event(job_id=j, type="job_queued", data={"status": "queued"}) for j in job_ids]
+            )
+        for item, job_id, event in zip(batch, job_ids, events, strict=True):
             services.metrics.jobs_total.labels("queued").inc()
             await services.bus.publish(event)
-            services.runner.submit(row.id)
+            services.runner.submit(job_id)
             if not item.done.done():
-                item.done.set_result(row)
+                item.done.set_result(job_id)
 
     async def _write_one(self, services: Services, item: _Pending) -> None:
         try:
@@ -169,7 +165,7 @@ class JobIntake:
                 item.done.set_exception(exc)
         else:
             if not item.done.done():
-                item.done.set_result(row)
+                item.done.set_result(row.id)
 
 
 async def revise_job(

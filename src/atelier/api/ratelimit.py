@@ -1,7 +1,8 @@
-"""Request rate limits per credential and per client IP, on `limits`' async storage.
+"""Request rate limits per credential and per client IP, as sliding-window counters.
 
-Memory storage serves one process; with the Redis event bus configured (several
-processes) the counters live in Redis too, so replicas share one budget.
+One process counts in memory (`LocalWindows`); with the Redis event bus configured
+(several processes) the counters live in Redis, through `limits`, so replicas share
+one budget.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 import time
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
@@ -51,42 +52,111 @@ def credential_fingerprint(conn: HTTPConnection) -> str | None:
     return hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
+class LocalWindows:
+    """Sliding-window counters of this process: the same approximation as `limits`'
+    sliding-window counter (the previous window's count, weighted by how much of it
+    still overlaps, plus the current one), without its locks and awaits — checked on
+    every request, this is measurably on the hot path."""
+
+    def __init__(self, item: RateLimitItem) -> None:
+        self.amount = item.amount
+        self.window_s = float(item.get_expiry())
+        # (scope, identity) → (window index, hits in that window, hits in the one before)
+        self._counts: dict[tuple[str, str], tuple[int, int, int]] = {}
+        self._swept_at = 0
+
+    def hit(self, scope: str, identity: str) -> float | None:
+        """Count one request; None when allowed, else seconds until one would be."""
+        now = time.monotonic()
+        index, into = divmod(now, self.window_s)
+        window = int(index)
+        self._sweep(window)
+        key = (scope, identity)
+        current, previous = 0, 0
+        entry = self._counts.get(key)
+        if entry is not None:
+            if entry[0] == window:
+                current, previous = entry[1], entry[2]
+            elif entry[0] == window - 1:
+                previous = entry[1]
+        overlap = 1.0 - into / self.window_s
+        if previous * overlap + current + 1 > self.amount:
+            return self._retry_after(current, previous, into)
+        self._counts[key] = (window, current + 1, previous)
+        return None
+
+    def _retry_after(self, current: int, previous: int, into: float) -> float:
+        if current + 1 > self.amount or previous == 0:
+            return self.window_s - into  # only the next window has room
+        # The previous window's weight decays linearly; room appears when it has
+        # decayed by the excess.
+        excess = previous * (1.0 - into / self.window_s) + current + 1 - self.amount
+        return max(0.001, excess / previous * self.window_s)
+
+    def _sweep(self, window: int) -> None:
+        # Identities idle for two windows count nothing; drop them once a window.
+        if window == self._swept_at:
+            return
+        self._swept_at = window
+        stale = [k for k, v in self._counts.items() if v[0] < window - 1]
+        for key in stale:
+            del self._counts[key]
+
+    def reset(self) -> None:
+        self._counts.clear()
+
+
 class RequestRateLimiter:
     """Counts requests per credential and per IP; raises RateLimited when over."""
 
     def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.item = _parse_limit(settings.rate_limit)
-        self.storage: Storage = (
-            RedisStorage(_async_uri(settings.redis_url), implementation="redispy")
-            if settings.event_bus == "redis"
-            else MemoryStorage()
-        )
-        self.strategy = SlidingWindowCounterRateLimiter(self.storage)
         self.metrics = metrics
+        self.local: LocalWindows | None = None
+        self.shared: SlidingWindowCounterRateLimiter | None = None
+        self.storage: Storage | None = None
+        if self.item is None:
+            return
+        if settings.event_bus == "redis":
+            self.storage = RedisStorage(_async_uri(settings.redis_url), implementation="redispy")
+            self.shared = SlidingWindowCounterRateLimiter(self.storage)
+        else:
+            self.local = LocalWindows(self.item)
 
     @property
     def enabled(self) -> bool:
         return self.item is not None
 
     async def check(self, conn: HTTPConnection) -> None:
-        """Count this request against its IP and its credential (each has the full rate)."""
+        """Count this request against its credential and its IP (each has the full rate)."""
         if self.item is None:
             return
-        scopes: list[tuple[str, str]] = []
         fingerprint = credential_fingerprint(conn)
         if fingerprint is not None:
-            scopes.append(("key", fingerprint))
-        scopes.append(("ip", conn.client.host if conn.client else "unknown"))
-        for scope, identity in scopes:
-            if not await self.strategy.hit(self.item, scope, identity):
-                stats = await self.strategy.get_window_stats(self.item, scope, identity)
-                retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-                if self.metrics is not None:
-                    self.metrics.rate_limited.labels(scope=scope).inc()
-                raise RateLimited(retry_after, f"rate limit {self.item} per {scope} exceeded")
+            await self._hit("key", fingerprint)
+        await self._hit("ip", conn.client.host if conn.client else "unknown")
+
+    async def _hit(self, scope: str, identity: str) -> None:
+        assert self.item is not None
+        if self.local is not None:
+            wait_s = self.local.hit(scope, identity)
+        else:
+            assert self.shared is not None
+            wait_s = None
+            if not await self.shared.hit(self.item, scope, identity):
+                stats = await self.shared.get_window_stats(self.item, scope, identity)
+                wait_s = stats.reset_time - time.time()
+        if wait_s is None:
+            return
+        if self.metrics is not None:
+            self.metrics.rate_limited.labels(scope=scope).inc()
+        raise RateLimited(max(1, math.ceil(wait_s)), f"rate limit {self.item} per {scope} exceeded")
 
     async def reset(self) -> None:
-        await self.storage.reset()
+        if self.local is not None:
+            self.local.reset()
+        if self.storage is not None:
+            await self.storage.reset()
 
 
 LIMITED_PREFIXES = ("/api/", "/admin/")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atelier.domain.events import Event
@@ -54,22 +55,25 @@ class EventLog:
         await self.session.flush()
         return event.model_copy(update={"seq": seq})
 
-    def add_first(self, event: Event) -> Event:
-        """Add the first event of a job created in this same transaction (see
-        `JobRepo.stage`): sequence number 1 and the job's counter row, no flush and no
-        round trip of their own. Returns the event with `seq` set."""
-        self.session.add(JobCounterRow(job_id=event.job_id, name=EVENT_COUNTER, value=1))
-        self.session.add(
-            EventRow(
-                job_id=event.job_id,
-                seq=1,
-                type=event.type,
-                step=event.step,
-                data=event.data,
-                ts=event.ts,
-            )
+    async def insert_first(self, events: Sequence[Event]) -> builtins.list[Event]:
+        """The first event of each of many jobs created in this same transaction (see
+        `JobRepo.insert_queued`): sequence number 1 and the job's counter row, in two
+        executemany statements. Returns the events with `seq` set."""
+        if not events:
+            return []
+        await self.session.execute(
+            insert(JobCounterRow),
+            [{"job_id": e.job_id, "name": EVENT_COUNTER, "value": 1} for e in events],
         )
-        return event.model_copy(update={"seq": 1})
+        await self.session.execute(
+            insert(EventRow),
+            [
+                {"job_id": e.job_id, "seq": 1, "type": e.type, "step": e.step, "data": e.data,
+                 "ts": e.ts}
+                for e in events
+            ],
+        )
+        return [e.model_copy(update={"seq": 1}) for e in events]
 
     async def list(self, job_id: str, since: int = 0, limit: int = 1000) -> builtins.list[Event]:
         """Events of the job with ``seq > since``, in order, at most `limit` of them."""

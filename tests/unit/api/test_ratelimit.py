@@ -64,3 +64,25 @@ async def test_limits_can_be_switched_off() -> None:
 def test_a_malformed_rate_is_a_clear_error() -> None:
     with pytest.raises(InvalidSpec):
         limiter("lots")
+
+
+def test_local_windows_weigh_the_previous_window_and_recover(monkeypatch: pytest.MonkeyPatch) -> None:
+    from limits import parse
+
+    from atelier.api import ratelimit
+
+    clock = [600.0]  # the start of a 60 s window
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    windows = ratelimit.LocalWindows(parse("10/minute"))
+    assert all(windows.hit("ip", "a") is None for _ in range(10))
+    wait = windows.hit("ip", "a")
+    assert wait is not None and 59 <= wait <= 60  # only the next window has room
+    assert windows.hit("ip", "b") is None  # another identity has its own budget
+    clock[0] = 690.0  # half-way into the next window: 10 * 0.5 still weighs
+    assert all(windows.hit("ip", "a") is None for _ in range(5))
+    wait = windows.hit("ip", "a")
+    assert wait is not None and 0 < wait <= 30
+    clock[0] += wait + 0.01
+    assert windows.hit("ip", "a") is None
+    clock[0] = 900.0  # two idle windows later everything is forgotten
+    assert windows.hit("ip", "c") is None and ("ip", "a") not in windows._counts

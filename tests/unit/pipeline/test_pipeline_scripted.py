@@ -243,3 +243,33 @@ def test_code_that_cannot_be_imported_never_beats_code_whose_tests_run() -> None
     import_error = TestReport(errors=1, cases=[
         TestCase(name="test run", classname="tests.test_x", outcome="error")])
     assert candidate_score(runs_and_fails) > candidate_score(import_error)
+
+
+async def test_passing_spec_examples_end_the_fixing_when_a_generated_test_disagrees(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    # The Tester's expectation (add(2, 2) == 5) is wrong; the user's example is right.
+    wrong_test = {"files": [{"path": "tests/test_ops.py", "content": (
+        "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 2) == 5\n")}]}
+    prompt = (
+        "Write calc/ops.py with add(a, b) and mul(a, b).\n\n"
+        ">>> add(2, 3)\n5\n>>> mul(2, 3)\n6\n"
+    )
+    result = await run(settings, write_script(one_file_script([GOOD_OPS], tester=[wrong_test])),
+                       prompt=prompt, strategy="resample", resample_k=3)
+
+    assert result.status == "succeeded"
+    assert result.fix_rounds == 0  # no candidate was paid for to fit the wrong test
+    assert result.rounds[0].report.failed == 1
+    assert "return a + b" in result.files["calc/ops.py"]
+
+
+async def test_without_spec_examples_a_failing_generated_test_is_fixed(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    result = await run(settings, write_script(one_file_script([BUGGY_OPS, GOOD_OPS])),
+                       prompt="Write calc/ops.py with add(a, b) and mul(a, b).",
+                       strategy="resample", resample_k=2)
+
+    assert result.fix_rounds == 1
+    assert result.final_report is not None and result.final_report.green
