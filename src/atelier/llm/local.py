@@ -10,6 +10,7 @@ load without the optional `local` extra installed.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -29,6 +30,23 @@ if TYPE_CHECKING:
 MIN_REPLY_TOKENS = 16
 # This many whitespace-only tokens in a row is a runaway, not formatting.
 RUNAWAY_CHUNKS = 48
+# The last LOOP_WINDOW non-blank lines having at most LOOP_SHAPES different shapes
+# (digits aside) is a repetition loop: a small model writing "assert f(1.1)",
+# "assert f(1.2)" … until its token limit. Real code rarely has 32 lines of two shapes.
+LOOP_WINDOW = 32
+LOOP_SHAPES = 2
+_DIGITS = re.compile(r"\d+")
+
+
+def is_looping(lines: list[str]) -> bool:
+    """Whether the completed `lines` of a reply end in a repetition loop."""
+    recent: list[str] = []
+    for line in reversed(lines):
+        if line.strip():
+            recent.append(_DIGITS.sub("0", line.strip()))
+            if len(recent) == LOOP_WINDOW:
+                return len(set(recent)) <= LOOP_SHAPES
+    return False
 # Added to the counted prompt when the GGUF has no chat template to count with.
 _TEMPLATE_ALLOWANCE_PER_MESSAGE = 8
 
@@ -251,12 +269,15 @@ class LocalLLM:
     ) -> tuple[str, str | None]:
         """Generate token by token so a call can stop early.
 
-        Two reasons to stop before llama.cpp would: the caller gave up (a timeout —
+        Reasons to stop before llama.cpp would: the caller gave up (a timeout —
         otherwise the abandoned generation would hold the model for minutes), or a
-        runaway (under a JSON grammar a small model that cannot close a string emits
-        whitespace until max_tokens; what came before is kept and salvaged).
+        runaway — under a JSON grammar a small model that cannot close a string emits
+        whitespace until max_tokens, and without one it may repeat a line pattern
+        (`is_looping`); what came before is kept and salvaged.
         """
         parts: list[str] = []
+        lines: list[str] = []
+        line_start = 0  # where, in the joined parts, the current unfinished line starts
         finish_reason: str | None = None
         chunks = loaded.llama.create_chat_completion(
             messages=cast(Any, [m.model_dump() for m in request.messages]),
@@ -276,6 +297,14 @@ class LocalLLM:
                 return "".join(parts), "abandoned"
             if len(parts) >= RUNAWAY_CHUNKS and not "".join(parts[-RUNAWAY_CHUNKS:]).strip():
                 return "".join(parts).rstrip() + "\n", "length"
+            if delta and "\n" in delta:
+                text = "".join(parts)
+                end = text.rfind("\n") + 1
+                lines.extend(text[line_start:end].splitlines())
+                line_start = end
+                if is_looping(lines):
+                    # Keep what came before the loop; the callers salvage a cut-off reply.
+                    return text[:end], "length"
         return "".join(parts), finish_reason
 
     def _result(

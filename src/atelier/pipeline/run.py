@@ -40,9 +40,9 @@ from atelier.pipeline.project_files import (
 )
 from atelier.pipeline.static_check import (
     check_sources,
-    python_test_file_compiles,
     with_static_issues,
 )
+from atelier.pipeline.test_mending import mend_python_test
 from atelier.sandbox import run_tests
 from atelier.settings import Settings
 
@@ -228,8 +228,9 @@ class PipelineRun:
                 continue
             if self.plan.language != "python":
                 return tests
-            valid = {p: c for p, c in tests.items()
-                     if not p.endswith(".py") or python_test_file_compiles(c)}
+            mended = {p: mend_python_test(c, self.state.files) if p.endswith(".py") else c
+                      for p, c in tests.items()}
+            valid = {p: c for p, c in mended.items() if c is not None}
             if any(is_test_module(p) for p in valid):
                 return valid
             await self.emit("log", "test", message="generated tests do not compile; retrying",

@@ -32,7 +32,7 @@ class StaticIssue:
                         message=f"{where}: {self.message}")
 
 
-def _module_names(table: symtable.SymbolTable) -> set[str]:
+def module_names(table: symtable.SymbolTable) -> set[str]:
     """Names bound at module level, including those bound via `global` in a function."""
     names = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
     pending = list(table.get_children())
@@ -61,6 +61,19 @@ def _undefined_in(table: symtable.SymbolTable, module_names: set[str]) -> set[st
     return missing
 
 
+def undefined_names(table: symtable.SymbolTable, source: str) -> set[str]:
+    """Names the module uses that nothing defines (in functions, and at module level
+    unless annotations are postponed — those are then never evaluated)."""
+    missing = _undefined_in(table, module_names(table))
+    if "from __future__ import annotations" not in source:
+        missing |= {
+            s.get_name() for s in table.get_symbols()
+            if s.is_referenced() and not s.is_assigned() and not s.is_imported()
+            and s.get_name() not in _BUILTINS
+        }
+    return missing
+
+
 def check_python_source(path: str, source: str) -> list[StaticIssue]:
     """Syntax errors and names used in functions that nothing defines.
 
@@ -72,18 +85,8 @@ def check_python_source(path: str, source: str) -> list[StaticIssue]:
         return [StaticIssue(path, exc.lineno, "syntax-error", f"syntax error: {exc.msg}")]
     if "import *" in source:
         return []
-    module_names = _module_names(table)
-    missing = _undefined_in(table, module_names)
-    # Module-level names (annotations, decorators, defaults) are evaluated at import —
-    # unless annotations are postponed, in which case annotations are not checked.
-    if "from __future__ import annotations" not in source:
-        missing |= {
-            s.get_name() for s in table.get_symbols()
-            if s.is_referenced() and not s.is_assigned() and not s.is_imported()
-            and s.get_name() not in _BUILTINS
-        }
     issues = []
-    for name in sorted(missing):
+    for name in sorted(undefined_names(table, source)):
         line = next((n for n, text in enumerate(source.splitlines(), 1) if name in text), None)
         issues.append(StaticIssue(path, line, "undefined-name",
                                   f"undefined name '{name}' (missing import or definition?)"))

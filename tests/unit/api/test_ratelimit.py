@@ -66,7 +66,9 @@ def test_a_malformed_rate_is_a_clear_error() -> None:
         limiter("lots")
 
 
-def test_local_windows_weigh_the_previous_window_and_recover(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_local_windows_weigh_the_previous_window_and_recover(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from limits import parse
 
     from atelier.api import ratelimit

@@ -1,0 +1,84 @@
+"""Mending generated Python test files before they are run.
+
+A small model's test file is often nearly right: it forgets to import the function it
+tests, or it is cut off mid-line (a repetition loop stopped at the token limit). A
+broken test file cannot be fixed by changing the code, so each would otherwise cost
+a new Tester call or be thrown away. Both mends are mechanical and safe: an import
+is added only for a name the project itself defines at module level, and a cut-off
+file keeps only its longest prefix that compiles.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import symtable
+from collections.abc import Mapping
+
+from atelier.agents.prompts import module_name
+from atelier.pipeline.static_check import module_names, python_test_file_compiles, undefined_names
+
+_TEST_FUNCTION = re.compile(r"^\s*(async\s+)?def test", re.MULTILINE)
+# Longer prefixes are tried first; a file this long is a runaway anyway.
+_MAX_LINES_TRIED = 400
+
+
+def _longest_compiling_prefix(source: str) -> str | None:
+    lines = source.splitlines()[:_MAX_LINES_TRIED]
+    for end in range(len(lines), 0, -1):
+        candidate = "\n".join(lines[:end]).rstrip() + "\n"
+        if _TEST_FUNCTION.search(candidate) and python_test_file_compiles(candidate):
+            return candidate
+    return None
+
+
+def _definitions(sources: Mapping[str, str]) -> dict[str, str]:
+    """Public module-level name → the module that defines it (first module wins)."""
+    found: dict[str, str] = {}
+    for path, content in sorted(sources.items()):
+        if not path.endswith(".py") or posixpath.basename(path).startswith("test_"):
+            continue
+        try:
+            table = symtable.symtable(content, path, "exec")
+        except SyntaxError:
+            continue
+        module = module_name(path)
+        for name in sorted(module_names(table)):
+            if not name.startswith("_"):
+                found.setdefault(name, module)
+    return found
+
+
+def _with_missing_imports(source: str, sources: Mapping[str, str]) -> str:
+    try:
+        table = symtable.symtable(source, "<test>", "exec")
+    except SyntaxError:
+        return source
+    missing = undefined_names(table, source)
+    if not missing:
+        return source
+    defined = _definitions(sources)
+    by_module: dict[str, list[str]] = {}
+    for name in sorted(missing):
+        if name in defined:
+            by_module.setdefault(defined[name], []).append(name)
+    if not by_module:
+        return source
+    imports = "".join(
+        f"from {module} import {', '.join(names)}\n" for module, names in sorted(by_module.items())
+    )
+    return imports + source
+
+
+def mend_python_test(source: str, sources: Mapping[str, str]) -> str | None:
+    """The test file, runnable if it can be made so; None when nothing usable is left.
+
+    `sources` are the project's Python modules (path → content), where missing names
+    are looked up.
+    """
+    if not python_test_file_compiles(source):
+        prefix = _longest_compiling_prefix(source)
+        if prefix is None:
+            return None
+        source = prefix
+    return _with_missing_imports(source, sources)

@@ -1,0 +1,50 @@
+"""Mending generated test files: missing imports added, cut-off files trimmed."""
+
+from __future__ import annotations
+
+from atelier.pipeline.test_mending import mend_python_test
+
+SOURCES = {
+    "solution.py": "def has_close(xs, t):\n    return False\n\n\ndef _private():\n    pass\n",
+    "pkg/util.py": "LIMIT = 3\n\n\nclass Box:\n    pass\n",
+}
+
+
+def test_a_forgotten_import_of_a_project_name_is_added() -> None:
+    source = "import pytest\n\n\ndef test_close():\n    assert not has_close([1.0], 0.5)\n"
+    mended = mend_python_test(source, SOURCES)
+    assert mended == "from solution import has_close\n" + source
+
+
+def test_names_from_several_modules_and_unknown_names() -> None:
+    source = (
+        "def test_box():\n    assert Box() and LIMIT == 3 and has_close([], 1) is False\n"
+        "    assert undefined_thing\n"
+    )
+    mended = mend_python_test(source, SOURCES)
+    assert mended is not None
+    assert mended.startswith("from pkg.util import Box, LIMIT\nfrom solution import has_close\n")
+    assert "import undefined_thing" not in mended  # nobody defines it: left to fail
+
+
+def test_private_names_are_not_imported() -> None:
+    source = "def test_p():\n    assert _private() is None\n"
+    assert mend_python_test(source, SOURCES) == source
+
+
+def test_a_cut_off_file_keeps_its_longest_compiling_prefix() -> None:
+    source = (
+        "from solution import has_close\n\n\n"
+        "def test_one():\n    assert not has_close([1.0], 0.5)\n"
+        "\n\ndef test_two():\n    assert has_close([1.0, 1.1], 0.5)\n    assert has_close([1.0,"
+    )
+    mended = mend_python_test(source, SOURCES)
+    assert mended is not None
+    compile(mended, "<t>", "exec")
+    assert "def test_one" in mended and "def test_two" in mended
+    assert "[1.0,\n" not in mended and not mended.rstrip().endswith(",")
+
+
+def test_nothing_usable_is_none() -> None:
+    assert mend_python_test("def helper(:\n    pass\n", SOURCES) is None
+    assert mend_python_test("x = (\n", SOURCES) is None
