@@ -22,6 +22,7 @@ from atelier.store import (
     EventLog,
     JobRepo,
     JobRow,
+    SessionMaker,
     TemplateRepo,
     VersionRepo,
     session_scope,
@@ -36,7 +37,7 @@ MAX_BATCH = 256
 
 
 async def check_spec(
-    session: AsyncSession, spec: Spec, user: Principal, settings: Settings
+    sessionmaker: SessionMaker, spec: Spec, user: Principal, settings: Settings
 ) -> Spec:
     """The spec, completed from its template, once it is acceptable for this user.
 
@@ -54,7 +55,8 @@ async def check_spec(
         spec = spec.model_copy(update={"options": options})
     if spec.template is not None:
         try:
-            template = await TemplateRepo(session).get(spec.template)
+            async with session_scope(sessionmaker) as session:
+                template = await TemplateRepo(session).get(spec.template)
         except NotFound as exc:
             raise InvalidSpec(f"unknown template {spec.template!r}") from exc
         if spec.language is None:
@@ -85,14 +87,9 @@ async def enqueue(services: Services, session: AsyncSession, row: JobRow, **data
     services.runner.submit(row.id)
 
 
-async def create_job(
-    services: Services, session: AsyncSession, user: Principal, spec: Spec
-) -> str:
-    """Queue a new job; returns its id once committed."""
-    spec = await check_spec(session, spec, user, services.settings)
-    # Nothing of the request's session is needed any more: give its connection back
-    # before waiting for the batch (which needs one).
-    await session.commit()
+async def create_job(services: Services, user: Principal, spec: Spec) -> str:
+    """Queue a new job; returns its id once committed (in a batch with its neighbours)."""
+    spec = await check_spec(services.sessionmaker, spec, user, services.settings)
     return await services.job_intake.create(services, user.user_id, spec)
 
 

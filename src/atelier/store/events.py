@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atelier.domain.events import Event
@@ -62,11 +63,11 @@ class EventLog:
         if not events:
             return []
         await self.session.execute(
-            insert(JobCounterRow),
+            insert(cast(Table, JobCounterRow.__table__)),
             [{"job_id": e.job_id, "name": EVENT_COUNTER, "value": 1} for e in events],
         )
         await self.session.execute(
-            insert(EventRow),
+            insert(cast(Table, EventRow.__table__)),
             [
                 {"job_id": e.job_id, "seq": 1, "type": e.type, "step": e.step, "data": e.data,
                  "ts": e.ts}
