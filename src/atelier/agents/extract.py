@@ -272,7 +272,15 @@ _HEADER_PATTERNS = (
     re.compile(r"^\s*file(?:name)?\s*:\s*([\w./\-]+\.\w+)\s*$", re.I),
 )
 # A first line inside a block that names its file: "# file: x.py", "// x.js", "# x.py".
-_IN_BLOCK_HEADER = re.compile(r"^\s*(?:#|//)\s*(?:file(?:name)?\s*:\s*)?([\w./\-]+\.\w+)\s*$", re.I)
+_IN_BLOCK_HEADER = re.compile(r"^\s*(?:#+|//)\s*(?:file(?:name)?\s*:\s*)?([\w./\-]+\.\w+)\s*$", re.I)
+
+
+def without_in_block_header(body: str) -> str:
+    """The block body without a first line that only names the file ("### x.py"):
+    small models copy the reply format's header into the block, and in JavaScript
+    it would be a syntax error."""
+    first, _, rest = body.lstrip("\n").partition("\n")
+    return rest if _IN_BLOCK_HEADER.match(first) else body
 
 
 def _header_path(text: str) -> str | None:

@@ -11,7 +11,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from atelier.agents.context import context_budget, fit_context
-from atelier.agents.extract import code_blocks, extract_code, split_labelled_blocks
+from atelier.agents.extract import (
+    code_blocks,
+    extract_code,
+    split_labelled_blocks,
+    without_in_block_header,
+)
 from atelier.agents.prompts import clip, is_test_path, language_of, module_name, render
 from atelier.domain.errors import InvalidPath, LLMOutputInvalid
 from atelier.domain.paths import validate_project_path
@@ -22,7 +27,7 @@ from atelier.llm.structured import extract_json
 log = logging.getLogger(__name__)
 
 # Enough for 3-8 short tests; a reply that needs more is a runaway.
-TESTER_MAX_TOKENS = 1024
+TESTER_MAX_TOKENS = 768
 _TEST_MARKER = re.compile(r"def test|\btest\s*\(|\bit\s*\(|describe\s*\(|assert")
 CONFTEST_PATH = "tests/conftest.py"
 
@@ -167,7 +172,7 @@ def _reply_files(text: str, plan: Plan) -> list[tuple[str, str]]:
     for label, block in split_labelled_blocks(text):
         if label is None and found:
             continue  # an unlabelled block after a file is usually an example run
-        found.append((label or default, block.body))
+        found.append((label or default, without_in_block_header(block.body)))
     return found
 
 

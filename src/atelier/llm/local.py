@@ -30,22 +30,32 @@ if TYPE_CHECKING:
 MIN_REPLY_TOKENS = 16
 # This many whitespace-only tokens in a row is a runaway, not formatting.
 RUNAWAY_CHUNKS = 48
-# The last LOOP_WINDOW non-blank lines having at most LOOP_SHAPES different shapes
-# (digits aside) is a repetition loop: a small model writing "assert f(1.1)",
-# "assert f(1.2)" … until its token limit. Real code rarely has 32 lines of two shapes.
-LOOP_WINDOW = 32
+# A reply whose last LOOP_TOKENS tokens (over at least LOOP_MIN_LINES non-blank lines)
+# have at most LOOP_SHAPES different line shapes (digits aside) is in a repetition
+# loop: a small model writing "assert f(1.1)", "assert f(1.2)" … until its token limit.
+# Counted in tokens, not lines, so a short table of same-shaped lines in real code
+# (a roman numeral map) never looks like one.
+LOOP_TOKENS = 256
+LOOP_MIN_LINES = 8
 LOOP_SHAPES = 2
 _DIGITS = re.compile(r"\d+")
 
 
-def is_looping(lines: list[str]) -> bool:
-    """Whether the completed `lines` of a reply end in a repetition loop."""
-    recent: list[str] = []
-    for line in reversed(lines):
-        if line.strip():
-            recent.append(_DIGITS.sub("0", line.strip()))
-            if len(recent) == LOOP_WINDOW:
-                return len(set(recent)) <= LOOP_SHAPES
+def is_looping(lines: list[tuple[str, int]]) -> bool:
+    """Whether completed lines — (text, tokens) each — end in a repetition loop."""
+    shapes: set[str] = set()
+    tokens = count = 0
+    for text, line_tokens in reversed(lines):
+        if not text.strip():
+            tokens += line_tokens
+            continue
+        shapes.add(_DIGITS.sub("0", text.strip()))
+        if len(shapes) > LOOP_SHAPES:
+            return False
+        tokens += line_tokens
+        count += 1
+        if tokens >= LOOP_TOKENS:
+            return count >= LOOP_MIN_LINES
     return False
 # Added to the counted prompt when the GGUF has no chat template to count with.
 _TEMPLATE_ALLOWANCE_PER_MESSAGE = 8
@@ -276,8 +286,9 @@ class LocalLLM:
         (`is_looping`); what came before is kept and salvaged.
         """
         parts: list[str] = []
-        lines: list[str] = []
+        lines: list[tuple[str, int]] = []  # completed lines and the tokens each took
         line_start = 0  # where, in the joined parts, the current unfinished line starts
+        line_tokens = 0
         finish_reason: str | None = None
         chunks = loaded.llama.create_chat_completion(
             messages=cast(Any, [m.model_dump() for m in request.messages]),
@@ -297,11 +308,14 @@ class LocalLLM:
                 return "".join(parts), "abandoned"
             if len(parts) >= RUNAWAY_CHUNKS and not "".join(parts[-RUNAWAY_CHUNKS:]).strip():
                 return "".join(parts).rstrip() + "\n", "length"
+            line_tokens += 1
             if delta and "\n" in delta:
                 text = "".join(parts)
                 end = text.rfind("\n") + 1
-                lines.extend(text[line_start:end].splitlines())
-                line_start = end
+                completed = text[line_start:end].splitlines()
+                lines.extend((line, 0) for line in completed[:-1])
+                lines.append((completed[-1] if completed else "", line_tokens))
+                line_start, line_tokens = end, 0
                 if is_looping(lines):
                     # Keep what came before the loop; the callers salvage a cut-off reply.
                     return text[:end], "length"

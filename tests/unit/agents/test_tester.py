@@ -207,3 +207,9 @@ async def test_no_usable_file_after_the_repairs_is_an_error() -> None:
     with pytest.raises(LLMOutputInvalid):
         await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add", max_repairs=1)
     assert len(llm.calls) == 2
+
+
+async def test_a_header_copied_into_the_block_names_the_file_and_is_dropped() -> None:
+    llm = ScriptedLLM({"tester": ["```python\n### tests/test_more.py\n" + TEST_CALC + "```"]})
+    tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+    assert tests["tests/test_more.py"] == TEST_CALC

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from atelier.llm.local import LOOP_WINDOW, is_looping
+from atelier.llm.local import LOOP_TOKENS, is_looping
 
 
 def test_a_repeated_line_pattern_is_a_loop() -> None:
-    lines = ["def test_x():"]
-    for i in range(LOOP_WINDOW // 2):
-        lines += [f"    # Test case {i}: closer than the threshold",
-                  f"    assert f([1.0, 2.8], {i / 10})"]
+    lines = [("def test_x():", 5)]
+    for i in range(LOOP_TOKENS // 40 + 1):
+        lines += [(f"    # Test case {i}: closer than the threshold", 12),
+                  (f"    assert f([1.0, 2.8, 3.0, 4.0], {i / 10})", 28)]
     assert is_looping(lines)
-    assert not is_looping(lines[: LOOP_WINDOW - 1])  # too short to tell
+    assert not is_looping(lines[:6])  # too few tokens to tell
 
 
-def test_varied_code_and_blank_lines_are_not_a_loop() -> None:
-    block = ["def test_add():", "    assert add(2, 3) == 5", "", "",
-             "def test_empty():", "    assert add() == 0", "", "",
-             "def test_negative():", "    with pytest.raises(ValueError):", "        add(-1)", ""]
-    assert not is_looping(block * 8)  # three tests repeated: 7 shapes
+def test_a_short_table_of_same_shaped_lines_is_not_a_loop() -> None:
+    table = [(f"    ({value}, 'M'),", 8) for value in range(13)]  # a roman numeral map
+    assert not is_looping([("NUMERALS = [", 4), *table])
+
+
+def test_varied_code_is_not_a_loop() -> None:
+    block = [("def test_add():", 5), ("    assert add(2, 3) == 5", 12), ("", 1),
+             ("def test_empty():", 5), ("    assert add() == 0", 9), ("", 1),
+             ("def test_negative():", 5), ("    with pytest.raises(ValueError):", 9),
+             ("        add(-1)", 6), ("", 1)]
+    assert not is_looping(block * 8)
