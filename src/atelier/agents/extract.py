@@ -272,7 +272,9 @@ _HEADER_PATTERNS = (
     re.compile(r"^\s*file(?:name)?\s*:\s*([\w./\-]+\.\w+)\s*$", re.I),
 )
 # A first line inside a block that names its file: "# file: x.py", "// x.js", "# x.py".
-_IN_BLOCK_HEADER = re.compile(r"^\s*(?:#+|//)\s*(?:file(?:name)?\s*:\s*)?([\w./\-]+\.\w+)\s*$", re.I)
+_IN_BLOCK_HEADER = re.compile(
+    r"^\s*(?:#+|//)\s*(?:file(?:name)?\s*:\s*)?([\w./\-]+\.\w+)\s*$", re.I
+)
 
 
 def without_in_block_header(body: str) -> str:
