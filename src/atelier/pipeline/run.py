@@ -14,14 +14,21 @@ from dataclasses import replace
 from typing import Any
 
 from atelier.agents.coder import write_file
-from atelier.agents.documenter import write_docs
+from atelier.agents.documenter import fallback_readme, write_docs
 from atelier.agents.examples import spec_examples_test
 from atelier.agents.planner import plan_named_file, plan_project
 from atelier.agents.prompts import is_test_path
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
 from atelier.agents.tester import write_tests
-from atelier.domain.errors import AtelierError, BudgetExceeded, Cancelled, LLMError
+from atelier.domain.errors import (
+    AtelierError,
+    BudgetExceeded,
+    Cancelled,
+    LLMError,
+    LLMOutputInvalid,
+    LLMTimeout,
+)
 from atelier.domain.events import Event, EventType
 from atelier.domain.job import STEPS, Checkpoint, JobResult, JobStatus, TestRound
 from atelier.domain.plan import FileSpec, Plan
@@ -246,18 +253,30 @@ class PipelineRun:
         if not self.config.review or self.config.strategy == "single":
             return
         report = self.state.rounds[-1].report if self.state.rounds else None
-        findings = await review_project(self.plan, self.all_files(), report, self.llms["reviewer"])
-        self.state.findings = findings
-        for finding in findings:
-            await self.emit("finding", "review", **finding.model_dump(mode="json"))
-        await FixLoop(self).fix_findings()
+        try:
+            findings = await review_project(self.plan, self.all_files(), report,
+                                            self.llms["reviewer"])
+            self.state.findings = findings
+            for finding in findings:
+                await self.emit("finding", "review", **finding.model_dump(mode="json"))
+            await FixLoop(self).fix_findings()
+        except (LLMTimeout, LLMOutputInvalid) as exc:
+            # The code is written and tested; an advisory step that the model botches
+            # must not fail the job (an unreachable provider still does).
+            await self.emit("log", "review", message="review skipped: the model did not "
+                            "answer usably", detail=str(exc.detail))
 
     async def step_docs(self) -> None:
         if not self.config.docs or self.config.strategy == "single":
             return
         report = self.state.rounds[-1].report if self.state.rounds else None
-        readme = await write_docs(self.plan, self.all_files(), report, self.llms["documenter"],
-                                  spec_prompt=self.spec_prompt)
+        try:
+            readme = await write_docs(self.plan, self.all_files(), report,
+                                      self.llms["documenter"], spec_prompt=self.spec_prompt)
+        except (LLMTimeout, LLMOutputInvalid) as exc:
+            await self.emit("log", "docs", message="README written from the code: the model "
+                            "did not answer usably", detail=str(exc.detail))
+            readme = fallback_readme(self.plan, self.all_files(), report)
         self.state.files["README.md"] = readme
         await self.file_written("README.md", readme, "documenter")
 

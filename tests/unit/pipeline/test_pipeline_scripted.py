@@ -273,3 +273,34 @@ async def test_without_spec_examples_a_failing_generated_test_is_fixed(
 
     assert result.fix_rounds == 1
     assert result.final_report is not None and result.final_report.green
+
+
+class TimingOut:
+    """An LLM whose every call times out (a model stuck in a runaway)."""
+
+    provider, model, context_window = "scripted", "stuck", 8192
+
+    async def chat(self, request: Any) -> Any:
+        from atelier.domain.errors import LLMTimeout
+
+        raise LLMTimeout("no answer within 300s")
+
+
+async def test_a_reviewer_and_documenter_that_time_out_do_not_fail_the_job(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    options = JobOptions(provider="scripted", script=str(write_script(script())))
+    llms = dict(build_role_llms(options, settings, None))
+    llms["reviewer"] = llms["documenter"] = TimingOut()
+    events = Recorder()
+    result = await run_pipeline(
+        "job-stuck", Spec(prompt="A calculator library with add and mul.", options=options),
+        llms=llms, settings=settings, checkpoints=InMemoryCheckpointStore(), emit=events,
+    )
+
+    assert result.status == "succeeded", result.reason
+    assert result.final_report is not None and result.final_report.green
+    assert result.findings == []
+    assert result.files["README.md"].startswith("#")  # written from the code instead
+    skipped = [e.data["message"] for e in events.events if e.type == "log"]
+    assert any("review skipped" in m for m in skipped)
