@@ -37,6 +37,9 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && apt-get install -y -qq wrk >/dev/null) \
+	  || echo "warning: wrk not installed; the service HTTP load benchmark is skipped"; }
 	$(BIN)/python -m bench.run_all
 
 bench-quality: setup

@@ -575,7 +575,8 @@ def print_report(result: dict[str, Any]) -> None:
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Parse `argv` (default: the command line), run, print, write; the result dict."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per run")
@@ -584,7 +585,7 @@ def main() -> None:
     parser.add_argument("--log-level", default=None, help="ATELIER_LOG_LEVEL of the service")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir and logs")
     parser.add_argument("--name", default="api_load", help="results file bench/results/NAME.json")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
     spec = LoadSpec(args.duration, args.connections, args.threads, args.warmup)
@@ -592,6 +593,7 @@ def main() -> None:
     print_report(result)
     path = write_result(args.name, result)
     print(f"\nwrote {path}")
+    return result
 
 
 if __name__ == "__main__":

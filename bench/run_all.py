@@ -1,19 +1,76 @@
-"""`make bench`: the quick set — local tokens/s, pipeline overhead, and a small quality
-run (a few HumanEval problems and two projects, one Python and one JavaScript) — then
-one summary table. Results go to bench/results/ (the quality ones tagged `quick`, so
-they never overwrite a long `make bench-quality` run).
+"""`make bench`: the quick set — local tokens/s, pipeline overhead, the two service
+benchmarks (HTTP load with wrk, WebSocket fan-out to 1, 100 and 1,000 subscribers) and a
+small quality run (a few HumanEval problems and two projects, one Python and one
+JavaScript) — then one summary table. Results go to bench/results/ (the quality ones
+tagged `quick`, so they never overwrite a long `make bench-quality` run).
 
     python -m bench.run_all [--model qwen2.5-coder-0.5b] [--limit 5] [--projects 2]
+                            [--skip-service] [--skip-quality]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import time
 from typing import Any
 
-from bench import local_tokens, pipeline_overhead, quality
+from bench import api_load, local_tokens, pipeline_overhead, quality, ws_fanout
 from bench.common import table, write_result
+
+WS_SIZES = "1,100,1000"
+GET_RUNS = ("GET /api/jobs/{id} X-API-Key", "GET /api/jobs/{id} Bearer JWT")
+POST_RUNS = ("POST /api/jobs (runner idle)", "POST /api/jobs (runner busy)")
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def api_load_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """Summary rows of an api_load.main() result: GET req/s, p99 and ratio to the bare
+    app, POST p99, each against its target."""
+    runs = {r["name"]: r for r in result["runs"]}
+    settings = result.get("settings", {})
+    subject = f"wrk, {settings.get('connections')} conns, {settings.get('duration_s')}s"
+    rows: list[list[Any]] = []
+    bare = runs.get("bare FastAPI GET")
+    for name in GET_RUNS:
+        r = runs.get(name)
+        if r is None:
+            continue
+        p99, ratio = r["p99_ms"], r.get("ratio_to_bare")
+        if ratio is None and bare and bare["rps"]:
+            ratio = round(r["rps"] / bare["rps"], 3)
+        p99_target = f"p99 < {api_load.TARGET_GET_P99_MS:g} ms"
+        ratio_target = f">= {api_load.TARGET_RATIO:g}"
+        rows.append([name, subject,
+                     f"{r['rps']} req/s, p99 {p99} ms ({p99_target}: "
+                     f"{_met(p99 < api_load.TARGET_GET_P99_MS)})",
+                     f"{ratio}× bare {bare['rps'] if bare else '?'} req/s ({ratio_target}: "
+                     f"{_met(ratio is not None and ratio >= api_load.TARGET_RATIO)})"])
+    for name in POST_RUNS:
+        r = runs.get(name)
+        if r is None:
+            continue
+        p99 = r["p99_ms"]
+        rows.append([name, subject, f"{r['rps']} req/s, p99 {p99} ms",
+                     f"p99 < {api_load.TARGET_POST_P99_MS:g} ms: "
+                     f"{_met(p99 < api_load.TARGET_POST_P99_MS)}"])
+    return rows
+
+
+def ws_fanout_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """Summary rows of a ws_fanout.main() result: p99 delivery latency at each size."""
+    rows: list[list[Any]] = []
+    for r in result["runs"]:
+        n = r["subscribers"]
+        rows.append([f"WebSocket fan-out p99 ({n} subscribers)",
+                     f"{r.get('client_procs')} client process(es)",
+                     f"p99 {r.get('p99_ms')} ms (p50 {r.get('p50_ms')} ms)",
+                     f"{r['complete_subscribers']}/{n} complete, client loop lag p99 "
+                     f"{r.get('client_loop_lag_p99_ms')} ms"])
+    return rows
 
 
 def quality_rows(q: dict[str, Any], model: str) -> list[list[Any]]:
@@ -45,6 +102,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--limit", type=int, default=5, help="HumanEval problems")
     p.add_argument("--projects", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--skip-service", action="store_true",
+                   help="skip the service benchmarks (api_load, ws_fanout)")
     p.add_argument("--skip-quality", action="store_true")
     args = p.parse_args(argv)
     started = time.monotonic()
@@ -62,8 +121,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
          f"{overhead['excl_sandbox_ms']} ms excl. sandbox ({overhead['sandbox_ms']} ms sandbox)",
          f"{overhead['overhead_ratio']}× raw LLM calls"],
     ]
+    if not args.skip_service:
+        print("\n== 3. service HTTP load (api_load) ==")
+        if shutil.which("wrk") is None:
+            print("wrk not found (apt-get install -y wrk): skipped")
+            rows.append(["service HTTP load", "wrk", "skipped: wrk not installed", ""])
+        else:
+            rows += api_load_rows(api_load.main([]))
+        print("\n== 4. service WebSocket fan-out (ws_fanout) ==")
+        rows += ws_fanout_rows(ws_fanout.main(["--sizes", WS_SIZES]))
     if not args.skip_quality:
-        print("\n== 3. quality (quick: tagged `quick`) ==")
+        print("\n== 5. quality (quick: tagged `quick`) ==")
         q = quality.main(["--suite", "all", "--model", args.model, "--limit", str(args.limit),
                           "--projects", str(args.projects), "--threads", str(args.threads),
                           "--strategies", "single,resample+repair", "--tag", "quick",
