@@ -37,6 +37,30 @@ def default_file_name(spec_prompt: str, language: str) -> str:
     return DEFAULT_FILES.get(language, "main.txt")
 
 
+# A line inside a block that starts a file: "### calc.py", "## src/x.js", "// file: x.js".
+_SECTION_HEADER = re.compile(
+    r"^\s*(?:#{2,}|//)\s*(?:file(?:name)?\s*:\s*)?([\w\-]+(?:/[\w\-]+)*\.[A-Za-z]\w{0,4})\s*$",
+    re.IGNORECASE,
+)
+
+
+def _sections(body: str) -> list[tuple[str, str]]:
+    """(path, content) of each file of a block that holds several, each under a
+    header line — small models often write the whole project in one block. Empty
+    when the block does not start with such a header."""
+    lines = body.lstrip("\n").split("\n")
+    if not lines or not _SECTION_HEADER.match(lines[0]):
+        return []
+    sections: list[tuple[str, list[str]]] = []
+    for line in lines:
+        header = _SECTION_HEADER.match(line)
+        if header:
+            sections.append((header.group(1), []))
+        else:
+            sections[-1][1].append(line)
+    return [(path, "\n".join(body_lines).strip("\n") + "\n") for path, body_lines in sections]
+
+
 def parse_project_reply(reply: str, *, language: str, default_path: str) -> dict[str, str]:
     """Files of a multi-file reply, path → content.
 
@@ -46,20 +70,21 @@ def parse_project_reply(reply: str, *, language: str, default_path: str) -> dict
     `default_path`. Unlabelled blocks next to labelled ones (usage examples) are ignored.
     """
     files: dict[str, str] = {}
-    labelled = split_labelled_blocks(reply)
-    for label, block in labelled:
-        if label is None:
+    for label, block in split_labelled_blocks(reply):
+        sections = _sections(block.body)
+        if label is None and not sections:
             continue
-        try:
-            path = validate_project_path(label)
-        except InvalidPath as exc:
-            log.warning("single: dropped a file with an invalid path: %s", exc)
-            continue
-        content = finish_code(
-            block.body, language_of(path, default=language), truncated=not block.closed
-        )
-        if content.strip() and len(content) >= len(files.get(path, "")):
-            files[path] = content
+        for raw_path, body in sections or [(label or "", block.body)]:
+            try:
+                path = validate_project_path(raw_path)
+            except InvalidPath as exc:
+                log.warning("single: dropped a file with an invalid path: %s", exc)
+                continue
+            content = finish_code(
+                body, language_of(path, default=language), truncated=not block.closed
+            )
+            if content.strip() and len(content) >= len(files.get(path, "")):
+                files[path] = content
     if files:
         return files
     code = extract_code(reply, language=language, path=default_path)

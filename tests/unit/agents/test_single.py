@@ -67,3 +67,20 @@ def test_default_file_name() -> None:
     assert default_file_name("Make app.js", "javascript") == "app.js"
     assert default_file_name("def f(x):\n    pass", "python") == "main.py"
     assert default_file_name("read ../../etc/x.py", "python") == "main.py"
+
+
+def test_one_block_holding_several_files_under_headers_is_split() -> None:
+    reply = (
+        "```python\n### inventory.py\nclass Inventory:\n    pass\n\n"
+        "### report.py\nfrom inventory import Inventory\n\n\ndef report(inv):\n    return ''\n```"
+    )
+    files = parse_project_reply(reply, language="python", default_path="main.py")
+    assert set(files) == {"inventory.py", "report.py"}
+    assert files["inventory.py"].startswith("class Inventory")
+    assert "### " not in files["report.py"]
+
+
+def test_a_comment_naming_a_file_inside_code_is_not_a_section() -> None:
+    reply = "```python\nimport os\n\n# see utils.py for helpers\nX = 1\n```"
+    files = parse_project_reply(reply, language="python", default_path="main.py")
+    assert files == {"main.py": "import os\n\n# see utils.py for helpers\nX = 1\n"}
