@@ -54,8 +54,8 @@ def is_looping(lines: list[tuple[str, int]]) -> bool:
             return False
         tokens += line_tokens
         count += 1
-        if tokens >= LOOP_TOKENS:
-            return count >= LOOP_MIN_LINES
+        if tokens >= LOOP_TOKENS and count >= LOOP_MIN_LINES:
+            return True
     return False
 # Added to the counted prompt when the GGUF has no chat template to count with.
 _TEMPLATE_ALLOWANCE_PER_MESSAGE = 8

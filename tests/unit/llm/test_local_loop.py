@@ -25,3 +25,10 @@ def test_varied_code_is_not_a_loop() -> None:
              ("def test_negative():", 5), ("    with pytest.raises(ValueError):", 9),
              ("        add(-1)", 6), ("", 1)]
     assert not is_looping(block * 8)
+
+
+def test_long_repeated_lines_are_a_loop_once_there_are_enough_of_them() -> None:
+    line = "    assert not has_close_elements([1.0, 2.0, 3.0, 4.0, 5.0, 2.0], 0.{})"
+    lines = [(line.format(i), 43) for i in range(10)]
+    assert not is_looping(lines[:7])  # 300 tokens, but only 7 lines
+    assert is_looping(lines)
