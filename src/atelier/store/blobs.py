@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atelier.domain.errors import NotFound
 from atelier.store.dialect import upsert_insert
-from atelier.store.models import BlobRow
+from atelier.store.models import BlobRow, VersionFileRow
 
 
 def content_hash(content: bytes) -> str:
@@ -37,6 +39,23 @@ class BlobStore:
         if row is None:
             raise NotFound(f"blob {sha} not found")
         return row.content
+
+    async def delete_unreferenced(self, shas: Iterable[str]) -> int:
+        """Delete those of `shas` that no version file points at any more; returns how
+        many went. Only the given hashes are considered, so a blob that another
+        transaction is just starting to use is never swept by a general scan."""
+        candidates = sorted(set(shas))
+        if not candidates:
+            return 0
+        referenced = select(VersionFileRow.sha256).where(
+            VersionFileRow.sha256 == BlobRow.sha256
+        )
+        result = await self.session.execute(
+            delete(BlobRow)
+            .where(BlobRow.sha256.in_(candidates), ~referenced.exists())
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def exists(self, sha: str) -> bool:
         """True when content with this hash is stored."""

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atelier.domain.errors import InvalidSpec, NotFound
 from atelier.domain.job import STEPS, TERMINAL_STATUSES
 from atelier.domain.spec import Spec
-from atelier.store.models import JobRow, new_id
+from atelier.store.blobs import BlobStore
+from atelier.store.models import JobRow, VersionFileRow, VersionRow, new_id
 from atelier.store.types import utcnow
 
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
@@ -277,17 +278,24 @@ class JobRepo:
                 await self.session.refresh(cached)
         return [job_id for job_id, _ in claimed]
 
-    async def delete(self, job_id: str) -> None:
-        """Delete a job and everything hanging off it (events, checkpoint, calls, versions).
-
-        Content blobs stay: other versions may share them. Raises NotFound.
+    async def delete(self, job_id: str) -> int:
+        """Delete a job and everything hanging off it (events, checkpoint, calls,
+        versions), and the content blobs no other version shares. Returns how many
+        blobs went. Raises NotFound.
         """
         row = await self.get(job_id)
+        contents = await self.session.scalars(
+            select(VersionFileRow.sha256)
+            .join(VersionRow, VersionRow.id == VersionFileRow.version_id)
+            .where(VersionRow.job_id == job_id)
+        )
+        shas = set(contents)
         await self.session.execute(
             update(JobRow).where(JobRow.parent_job_id == job_id).values(parent_job_id=None)
         )
         await self.session.delete(row)
         await self.session.flush()
+        return await BlobStore(self.session).delete_unreferenced(shas)
 
     # --- stats
 

@@ -176,6 +176,27 @@ async def test_delete_removes_job_and_children(
             await JobRepo(session).delete(job.id)
 
 
+async def test_delete_sweeps_the_blobs_only_that_job_used(
+    sessionmaker: SessionMaker, user_id: str, spec: Spec
+) -> None:
+    from atelier.store import BlobStore, VersionRepo, content_hash
+
+    shared, own = "x = 1\n", "only = 'mine'\n"
+    async with session_scope(sessionmaker) as session:
+        jobs = JobRepo(session)
+        first, second = await jobs.create(user_id, spec), await jobs.create(user_id, spec)
+        await VersionRepo(session).create(first.id, {"a.py": shared, "b.py": own}, {})
+        await VersionRepo(session).create(first.id, {"a.py": shared}, {})
+        await VersionRepo(session).create(second.id, {"c.py": shared}, {})
+    async with session_scope(sessionmaker) as session:
+        assert await JobRepo(session).delete(first.id) == 1
+    async with session_scope(sessionmaker) as session:
+        blobs = BlobStore(session)
+        assert await blobs.exists(content_hash(shared.encode()))  # the second job uses it
+        assert not await blobs.exists(content_hash(own.encode()))
+        assert await VersionRepo(session).contents(second.id) == {"c.py": shared}
+
+
 async def test_stats(sessionmaker: SessionMaker, user_id: str, spec: Spec) -> None:
     async with session_scope(sessionmaker) as session:
         jobs = JobRepo(session)
