@@ -511,9 +511,9 @@ def _summarise(
             "max_concurrent_jobs": 1,
             "database": "sqlite (temporary data dir)",
             "llm_provider": "scripted",
-            "server": "python -m atelier.cli serve (uvicorn, 1 worker, auto http = h11 unless "
-            "httptools is installed, asyncio loop); bare: python -m bench.bare_app, same "
-            "uvicorn.Config",
+            "server": "python -m atelier.cli serve (uvicorn, 1 worker, auto http = httptools "
+            "when installed, ATELIER_EVENT_LOOP=auto = uvloop when installed); bare: python -m "
+            "bench.bare_app, same uvicorn.Config and loop",
             "load_generator": "wrk (same machine, shares the CPU cores with the servers)",
             "nofile_limit": nofile,
         },

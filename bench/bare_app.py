@@ -2,8 +2,9 @@
 
 Served exactly as ``atelier serve`` serves the real app (see
 ``atelier.cli.serve.run_server``): ``uvicorn.Server(...).serve()`` under
-``asyncio.run`` with the same ``uvicorn.Config`` arguments, one worker, uvicorn's
-``auto`` HTTP implementation and the default asyncio loop. No middleware, no auth, no
+``atelier.cli.serve.run_on_loop`` with the same ``uvicorn.Config`` arguments, one
+worker, uvicorn's ``auto`` HTTP implementation and the same event loop (uvloop when
+installed, as ``ATELIER_EVENT_LOOP=auto`` picks). No middleware, no auth, no
 database: a path parameter in, a constant dict out.
 
     python -m bench.bare_app --port 8123 [--payload body.json]
@@ -15,7 +16,6 @@ both servers send the same bytes); without it a built-in dict of similar size is
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import resource
 from pathlib import Path
@@ -23,6 +23,8 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+
+from atelier.cli.serve import run_on_loop
 
 # Shaped like a finished job's body (status, steps, usage, versions), about 1.5 kB.
 DEFAULT_PAYLOAD: dict[str, Any] = {
@@ -90,7 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     raise_nofile_limit()
     payload = json.loads(args.payload.read_text(encoding="utf-8")) if args.payload else None
-    asyncio.run(serve(create_bare_app(payload), args.host, args.port))
+    run_on_loop(serve(create_bare_app(payload), args.host, args.port), "auto")
 
 
 if __name__ == "__main__":

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     event_bus: Literal["memory", "redis"] = "memory"
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+    # auto: uvloop when installed (it is, with the server extra), else asyncio's loop.
+    event_loop: Literal["auto", "asyncio", "uvloop"] = "auto"
 
     @property
     def models_dir(self) -> Path:
