@@ -125,12 +125,18 @@ class FixLoop:
         return sources, await run.run_sandbox(sources)
 
     async def _resample(self, round_number: int) -> tuple[dict[str, str], TestReport]:
-        """Up to k fresh candidates; stop at the first that is acceptable."""
+        """Up to k fresh candidates; stop at the first that is acceptable.
+
+        In a project of several files only the files the failures point at are drawn
+        again: the others passed their part, and redrawing them too could only lose it.
+        """
         run = self.job
         best_files, best_report = dict(run.state.files), self.current
+        only = set(implicated_sources(failure_feedback(self.current), run.state.files,
+                                      len(run.state.files)))
         for index in range(run.config.resample_k):
             files = await run.generate_sources(temperature=run.config.resample_temperature,
-                                               seed=round_number * 1000 + index)
+                                               seed=round_number * 1000 + index, only=only)
             report = await run.run_sandbox(files)
             await run.emit("log", run.meter.current_step, message="resample candidate",
                            candidate=index, passed=report.passed, failed=report.failed,

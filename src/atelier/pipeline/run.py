@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -146,13 +146,19 @@ class PipelineRun:
                                 previous=previous, temperature=temperature, seed=seed)
 
     async def generate_sources(
-        self, *, temperature: float, seed: int | None = None
+        self, *, temperature: float, seed: int | None = None,
+        only: Collection[str] | None = None,
     ) -> dict[str, str]:
-        """All planned files, in dependency waves, independent files concurrently."""
+        """The planned files, in dependency waves, independent files concurrently.
+
+        With `only`, the other files keep their current content (and serve as context).
+        """
         files: dict[str, str] = {}
         semaphore = asyncio.Semaphore(self.config.coder_concurrency)
 
         async def one(spec: FileSpec) -> tuple[str, str]:
+            if only is not None and spec.path not in only and spec.path in self.state.files:
+                return spec.path, self.state.files[spec.path]
             async with semaphore:
                 context = {d: files[d] for d in spec.depends_on if d in files}
                 return spec.path, await self.generate_file(

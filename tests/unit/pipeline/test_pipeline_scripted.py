@@ -304,3 +304,19 @@ async def test_a_reviewer_and_documenter_that_time_out_do_not_fail_the_job(
     assert result.files["README.md"].startswith("#")  # written from the code instead
     skipped = [e.data["message"] for e in events.events if e.type == "log"]
     assert any("review skipped" in m for m in skipped)
+
+
+async def test_resampling_a_project_redraws_only_the_files_the_failures_point_at(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    from .scripts import INIT
+
+    # First draft: __init__ fine, ops buggy. A candidate is one coder call (ops only).
+    result = await run(settings, write_script(script(coder=[INIT, BUGGY_OPS, GOOD_OPS])),
+                       strategy="resample", resample_k=3)
+
+    assert result.final_report is not None and result.final_report.green
+    # planner, 2 drafts, tester, 1 redraw (of ops only: redrawing both would be 2), reviewer,
+    # documenter
+    assert result.usage.calls == 7
+    assert "from calc.ops import add, mul" in result.files["calc/__init__.py"]
