@@ -16,6 +16,7 @@ both servers send the same bytes); without it a built-in dict of similar size is
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import resource
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
-from atelier.cli.serve import run_on_loop
+from atelier.cli.serve import run_on_loop, settle_heap
 
 # Shaped like a finished job's body (status, steps, usage, versions), about 1.5 kB.
 DEFAULT_PAYLOAD: dict[str, Any] = {
@@ -71,7 +72,8 @@ def create_bare_app(payload: dict[str, Any] | None = None) -> FastAPI:
 
 
 async def serve(app: FastAPI, host: str, port: int) -> None:
-    """Serve like ``atelier.cli.serve.run_server`` does (same uvicorn.Config arguments)."""
+    """Serve like ``atelier.cli.serve.run_server`` does (same uvicorn.Config arguments,
+    the same collector settings once started)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -81,7 +83,18 @@ async def serve(app: FastAPI, host: str, port: int) -> None:
         ws_ping_interval=20.0,
         lifespan="on",
     )
-    await uvicorn.Server(config).serve()
+    server = uvicorn.Server(config)
+
+    async def settle_when_started() -> None:
+        while not server.started and not server.should_exit:
+            await asyncio.sleep(0.05)
+        settle_heap()
+
+    settler = asyncio.create_task(settle_when_started())
+    try:
+        await server.serve()
+    finally:
+        settler.cancel()
 
 
 def main() -> None:
