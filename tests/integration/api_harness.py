@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,56 +19,23 @@ import pytest
 import uvicorn
 from api_scripts import write_script
 from fastapi import FastAPI
+from tests.pg import PG_HOST, empty_tables, find_admin_dsn, throwaway_database
 
 from atelier.api.app import create_app
 from atelier.settings import Settings
 from atelier.store import ApiKeyRepo, UserRepo, migrate, session_scope
-from atelier.store.models import Base
 
-PG_HOST = "127.0.0.1:5432"
-PG_USERS = ("postgres", "root")
 TERMINAL = ("succeeded", "failed", "cancelled")
-
-
-async def _pg_admin_dsn() -> str | None:
-    import asyncpg
-
-    for user in PG_USERS:
-        for db in ("test", "postgres"):
-            dsn = f"postgresql://{user}@{PG_HOST}/{db}"
-            try:
-                conn = await asyncpg.connect(dsn, timeout=3)
-            except (OSError, asyncpg.PostgresError, TimeoutError):
-                continue
-            await conn.close()
-            return dsn
-    return None
-
-
-async def _pg_exec(dsn: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn, timeout=10)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
 def api_postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test session, migrated, dropped at the end."""
-    admin = asyncio.run(_pg_admin_dsn())
+    admin = asyncio.run(find_admin_dsn())
     if admin is None:
         pytest.fail(f"PostgreSQL is not reachable at {PG_HOST}")
-    name = f"atelier_api_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_exec(admin, f'CREATE DATABASE "{name}"'))
-    url = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + name
-    try:
-        asyncio.run(migrate(url))
+    with throwaway_database(admin, "atelier_api", migrated=True) as url:
         yield url
-    finally:
-        asyncio.run(_pg_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +53,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(request.getfixturevalue("api_sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("api_postgres_url")
-    wipe = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables))
-    asyncio.run(_pg_exec(url.replace("postgresql+asyncpg://", "postgresql://"), wipe))
+    empty_tables(url)
     return url
 
 
