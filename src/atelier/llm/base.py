@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
@@ -61,4 +62,28 @@ class LLM(Protocol):
     @property
     def context_window(self) -> int: ...
 
+    async def chat(self, request: ChatRequest) -> ChatResult: ...
+
+
+class DelegatingLLM(ABC):
+    """Base of the wrappers that add behaviour around another LLM (retries, recording,
+    metering): they describe themselves as the model they wrap, so a cache key, a log
+    line or a context budget sees the real provider and model, not the wrapper."""
+
+    def __init__(self, inner: LLM) -> None:
+        self.inner = inner
+
+    @property
+    def provider(self) -> str:
+        return self.inner.provider
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    @abstractmethod
     async def chat(self, request: ChatRequest) -> ChatResult: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Protocol, runtime_checkable
 
-from atelier.llm.base import LLM, ChatRequest, ChatResult
+from atelier.llm.base import LLM, ChatRequest, ChatResult, DelegatingLLM
 
 
 @runtime_checkable
@@ -44,7 +44,7 @@ class InMemoryCallRecorder:
         return len(self._results)
 
 
-class RecordingLLM:
+class RecordingLLM(DelegatingLLM):
     """Serves recorded results when it has them; otherwise calls `inner` and records.
 
     The n-th identical request made through this wrapper gets occurrence index n, so
@@ -56,21 +56,9 @@ class RecordingLLM:
     """
 
     def __init__(self, inner: LLM, recorder: CallRecorder) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.recorder = recorder
         self._seen: Counter[str] = Counter()
-
-    @property
-    def provider(self) -> str:
-        return self.inner.provider
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
 
     def next_key(self, request: ChatRequest) -> str:
         """Claim the key for the next occurrence of `request`: "<cache_key>:<n>", n from 0."""

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from atelier.domain.errors import LLMError, LLMTimeout, LLMUnavailable
-from atelier.llm.base import LLM, ChatRequest, ChatResult
+from atelier.llm.base import LLM, ChatRequest, ChatResult, DelegatingLLM
 
 # A Retry-After longer than this is not waited out: the call fails instead, so that a
 # provider asking for an hour's pause does not hold a job silently.
@@ -99,7 +99,7 @@ def is_retryable(exc: LLMError) -> bool:
     return isinstance(exc, RetryableLLMError | LLMTimeout)
 
 
-class RetryingLLM:
+class RetryingLLM(DelegatingLLM):
     """Wraps an LLM with a per-attempt timeout and exponential backoff with full jitter.
 
     An attempt longer than `timeout_s` is cancelled and counts as an `LLMTimeout`.
@@ -122,25 +122,13 @@ class RetryingLLM:
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        self.inner = inner
+        super().__init__(inner)
         self.max_retries = max_retries
         self.base_delay_s = base_delay_s
         self.timeout_s = timeout_s
         self.max_delay_s = max_delay_s
         self._sleep = sleep
         self._rng = rng or random.Random()
-
-    @property
-    def provider(self) -> str:
-        return self.inner.provider
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
 
     def backoff_s(self, attempt: int, retry_after_s: float | None = None) -> float:
         """The wait before retry number `attempt + 1` (attempt counts from 0)."""

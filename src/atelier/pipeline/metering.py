@@ -10,7 +10,7 @@ from atelier.domain.errors import BudgetExceeded, Cancelled
 from atelier.domain.events import Event
 from atelier.domain.spec import Budgets
 from atelier.domain.usage import Usage
-from atelier.llm.base import LLM, ChatRequest, ChatResult
+from atelier.llm.base import LLM, ChatRequest, ChatResult, DelegatingLLM
 from atelier.pipeline.ports import EventSink
 
 
@@ -54,29 +54,17 @@ class JobMeter:
         return max(0.0, self.budgets.max_wall_time_s - self.elapsed_s())
 
 
-class MeteredLLM:
+class MeteredLLM(DelegatingLLM):
     """Wraps a role's LLM: checks budgets and cancellation before each call, counts
     usage after it and reports the call as an event."""
 
     def __init__(self, inner: LLM, meter: JobMeter) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._meter = meter
-
-    @property
-    def provider(self) -> str:
-        return self._inner.provider
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
-
-    @property
-    def context_window(self) -> int:
-        return self._inner.context_window
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         self._meter.check()
-        result = await self._inner.chat(request)
+        result = await self.inner.chat(request)
         # A replay is counted too: replays happen only on resume, for calls the dead
         # process paid for after its last checkpoint — so they are missing from the
         # usage restored from that checkpoint, and each paid call ends up counted once.
