@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # Enough for 3-8 short tests; a reply that needs more is a runaway.
 TESTER_MAX_TOKENS = 768
+# When the request's examples are already tests, a few edge cases need no more.
+TESTER_EDGE_MAX_TOKENS = 384
 _TEST_MARKER = re.compile(r"def test|\btest\s*\(|\bit\s*\(|describe\s*\(|assert")
 CONFTEST_PATH = "tests/conftest.py"
 
@@ -189,6 +191,7 @@ async def write_tests(
     spec_prompt: str,
     max_repairs: int = 1,
     temperature: float = 0.0,
+    examples: int = 0,
 ) -> dict[str, str]:
     """Test files for the project, path → content.
 
@@ -201,6 +204,10 @@ async def write_tests(
     newline, and under a grammar it loses its way (measured: runaways to the token
     limit on 2 of 6 HumanEval problems). A reply without a usable test file is sent
     back up to `max_repairs` times; then LLMOutputInvalid. LLM errors propagate.
+
+    `examples` is how many of the request's own examples already run as tests: then
+    only a few edge cases they miss are asked for — the examples are the better
+    tests, and every generated one is paid for in tokens.
     """
     language = plan.language
     source = {p: c for p, c in files.items() if not is_test_path(p)}
@@ -210,7 +217,8 @@ async def write_tests(
     example_path = "tests/test_calc.py" if language == "python" else "tests/calc.test.js"
     if plan.files:
         example_path = test_path_for(plan.files[0].path, language)
-    system = render("tester_system.md", language=language, example_path=example_path)
+    system = render("tester_system.md", language=language, example_path=example_path,
+                    examples=examples)
 
     def user_prompt(shown: Mapping[str, str]) -> str:
         return render(
@@ -235,7 +243,7 @@ async def write_tests(
                 messages=messages,
                 agent="tester",
                 temperature=temperature,
-                max_tokens=TESTER_MAX_TOKENS,
+                max_tokens=TESTER_EDGE_MAX_TOKENS if examples else TESTER_MAX_TOKENS,
             )
         )
         tests = normalise_test_files(_reply_files(result.text, plan), plan, source)

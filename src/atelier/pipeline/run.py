@@ -15,7 +15,7 @@ from typing import Any
 
 from atelier.agents.coder import write_file
 from atelier.agents.documenter import fallback_readme, write_docs
-from atelier.agents.examples import spec_examples_test
+from atelier.agents.examples import parse_examples, spec_examples_test
 from atelier.agents.planner import plan_named_file, plan_project
 from atelier.agents.prompts import is_test_path
 from atelier.agents.reviewer import review_project
@@ -214,8 +214,10 @@ class PipelineRun:
     async def step_test(self) -> None:
         if self.config.strategy == "single":
             return
-        tests = await self.generated_tests()
-        tests.update(spec_examples_test(self.spec.prompt, self.state.files, self.plan.language))
+        examples = spec_examples_test(self.spec.prompt, self.state.files, self.plan.language)
+        tests = await self.generated_tests(
+            examples=len(parse_examples(self.spec.prompt)) if examples else 0)
+        tests.update(examples)
         if tests or not self.state.test_files:
             self.state.test_files = {p: c for p, c in tests.items() if p not in self.state.files}
         for path, content in self.state.test_files.items():
@@ -225,7 +227,7 @@ class PipelineRun:
         self.state.rounds.append(round_)
         await self.test_ran(round_)
 
-    async def generated_tests(self) -> dict[str, str]:
+    async def generated_tests(self, *, examples: int = 0) -> dict[str, str]:
         """The Tester's files, keeping only those that compile; one retry when none do.
 
         A broken test file cannot be fixed by changing the code, so it must never reach
@@ -234,7 +236,8 @@ class PipelineRun:
         for temperature in (0.0, 0.4):
             try:
                 tests = await write_tests(self.plan, self.state.files, self.llms["tester"],
-                                          spec_prompt=self.spec_prompt, temperature=temperature)
+                                          spec_prompt=self.spec_prompt, temperature=temperature,
+                                          examples=examples)
             except LLMError as exc:  # unusable reply, runaway, timeout: fall back, don't fail
                 await self.emit("log", "test", message="tester reply unusable",
                                 detail=str(exc.detail))

@@ -213,3 +213,13 @@ async def test_a_header_copied_into_the_block_names_the_file_and_is_dropped() ->
     llm = ScriptedLLM({"tester": ["```python\n### tests/test_more.py\n" + TEST_CALC + "```"]})
     tests = await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
     assert tests["tests/test_more.py"] == TEST_CALC
+
+
+async def test_with_runnable_examples_only_a_few_edge_cases_are_asked_for() -> None:
+    llm = ScriptedLLM({"tester": [reply(("tests/test_calc.py", TEST_CALC))] * 2})
+    await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add", examples=3)
+    await write_tests(PY_PLAN, {"calc.py": CALC}, llm, spec_prompt="add")
+    with_examples, without = llm.calls
+    assert "3 examples already run as tests" in with_examples.messages[0].content
+    assert "examples already run" not in without.messages[0].content
+    assert (with_examples.max_tokens or 0) < (without.max_tokens or 0)
