@@ -14,12 +14,20 @@ import anthropic
 from anthropic.types import AssistantMessageParam, MessageParam, OutputConfigParam, UserMessageParam
 from anthropic.types import Message as AnthropicMessage
 
-from atelier.domain.errors import LLMError, LLMOutputInvalid, LLMTimeout
+from atelier.domain.errors import LLMError, LLMOutputInvalid
 from atelier.llm.base import ChatRequest, ChatResult, Message
 from atelier.llm.pricing import PriceTable
-from atelier.llm.retry import ProviderUnreachable, error_for_status, parse_retry_after
+from atelier.llm.sdk_provider import SdkErrors, SdkProvider
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+
+ANTHROPIC_ERRORS = SdkErrors(
+    timeout=anthropic.APITimeoutError,
+    connection=anthropic.APIConnectionError,
+    status=anthropic.APIStatusError,
+    # The API's own words when the body has them, not the SDK's "Error code: …" dump.
+    status_message=lambda exc: exc.api_message or exc.message,
+)
 
 # "prompt": the schema goes into the system prompt and the reply is parsed downstream
 #   (structured.py repairs what does not parse) — works on every model.
@@ -66,7 +74,7 @@ def _turn(role: Literal["user", "assistant"], text: str) -> MessageParam:
     return UserMessageParam(role="user", content=text)
 
 
-class AnthropicLLM:
+class AnthropicLLM(SdkProvider[anthropic.AsyncAnthropic]):
     """A Claude model through Anthropic's Messages API.
 
     `default_max_tokens` is used when a request sets none (the API requires one).
@@ -88,34 +96,22 @@ class AnthropicLLM:
         context_window: int = 200_000,
         json_mode: AnthropicJsonMode = "prompt",
     ) -> None:
-        self._model = model
-        self._base_url = base_url or ANTHROPIC_BASE_URL
+        resolved_url = base_url or ANTHROPIC_BASE_URL
+        super().__init__(
+            model,
+            resolved_url,
+            context_window,
+            anthropic.AsyncAnthropic(
+                api_key=api_key, base_url=resolved_url, timeout=timeout_s, max_retries=0
+            ),
+        )
         self._default_max_tokens = default_max_tokens
-        self._context_window = context_window
         self._json_mode = json_mode
         self._prices = PriceTable(prices)
-        self._client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=self._base_url, timeout=timeout_s, max_retries=0
-        )
-
-    def __repr__(self) -> str:  # never shows the API key
-        return f"AnthropicLLM(model={self._model!r}, base_url={self._base_url!r})"
 
     @property
     def provider(self) -> str:
         return "anthropic"
-
-    @property
-    def model(self) -> str:
-        return self._model
-
-    @property
-    def context_window(self) -> int:
-        return self._context_window
-
-    async def aclose(self) -> None:
-        """Close the underlying HTTP connection pool."""
-        await self._client.close()
 
     def _prepare(
         self, request: ChatRequest
@@ -144,21 +140,8 @@ class AnthropicLLM:
                 system=system or anthropic.omit,
                 output_config=output_config if output_config is not None else anthropic.omit,
             )
-        except anthropic.APITimeoutError as exc:
-            raise LLMTimeout(f"anthropic at {self._base_url} timed out") from exc
-        except anthropic.APIConnectionError as exc:
-            raise ProviderUnreachable(
-                f"cannot reach anthropic at {self._base_url}: {exc.message}"
-            ) from exc
-        except anthropic.APIStatusError as exc:
-            raise error_for_status(
-                "anthropic",
-                exc.status_code,
-                exc.api_message or exc.message,
-                retry_after_s=parse_retry_after(exc.response.headers),
-            ) from exc
         except anthropic.APIError as exc:
-            raise LLMError(f"anthropic call failed: {exc.message}") from exc
+            raise ANTHROPIC_ERRORS.translate(exc, "anthropic", self._base_url) from exc
         return message, prefill
 
     async def chat(self, request: ChatRequest) -> ChatResult:

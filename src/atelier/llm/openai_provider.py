@@ -15,10 +15,10 @@ from typing import Any, Literal
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 
-from atelier.domain.errors import LLMError, LLMOutputInvalid, LLMTimeout
+from atelier.domain.errors import LLMError, LLMOutputInvalid
 from atelier.llm.base import ChatRequest, ChatResult, Message
 from atelier.llm.pricing import PriceTable
-from atelier.llm.retry import ProviderUnreachable, error_for_status, parse_retry_after
+from atelier.llm.sdk_provider import SdkErrors, SdkProvider
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 # Local servers (llama.cpp, Ollama, vLLM without --api-key) ignore the key, but the SDK
@@ -27,6 +27,13 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 NO_KEY = "sk-no-key-required"
 
 JsonMode = Literal["auto", "json_schema", "json_object"]
+
+OPENAI_ERRORS = SdkErrors(
+    timeout=openai.APITimeoutError,
+    connection=openai.APIConnectionError,
+    status=openai.APIStatusError,
+    status_message=lambda exc: exc.message,
+)
 
 
 def _schema_name(schema: Mapping[str, Any], agent: str) -> str:
@@ -56,7 +63,7 @@ def _rejects_json_schema(cause: BaseException | None) -> bool:
     return cause.status_code >= 500 and "response_format" in cause.message
 
 
-class OpenAICompatibleLLM:
+class OpenAICompatibleLLM(SdkProvider[openai.AsyncOpenAI]):
     """A chat model behind an OpenAI-compatible HTTP API.
 
     `json_mode` picks how `ChatRequest.json_schema` is sent: "json_schema" is OpenAI's
@@ -82,42 +89,23 @@ class OpenAICompatibleLLM:
         max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens",
         provider_name: str = "openai",
     ) -> None:
-        self._model = model
-        self._base_url = base_url or OPENAI_BASE_URL
-        self._context_window = context_window
+        resolved_url = base_url or OPENAI_BASE_URL
+        super().__init__(
+            model,
+            resolved_url,
+            context_window,
+            openai.AsyncOpenAI(
+                api_key=api_key or NO_KEY, base_url=resolved_url, timeout=timeout_s, max_retries=0
+            ),
+        )
         self._json_mode: JsonMode = json_mode
         self._max_tokens_param = max_tokens_param
         self._provider_name = provider_name
         self._prices = PriceTable(prices)
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key or NO_KEY,
-            base_url=self._base_url,
-            timeout=timeout_s,
-            max_retries=0,
-        )
-
-    def __repr__(self) -> str:  # never shows the API key
-        return f"OpenAICompatibleLLM(model={self._model!r}, base_url={self._base_url!r})"
 
     @property
     def provider(self) -> str:
         return self._provider_name
-
-    @property
-    def model(self) -> str:
-        return self._model
-
-    @property
-    def context_window(self) -> int:
-        return self._context_window
-
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    async def aclose(self) -> None:
-        """Close the underlying HTTP connection pool."""
-        await self._client.close()
 
     def _response_format(self, request: ChatRequest, mode: JsonMode) -> dict[str, Any]:
         schema = request.json_schema or {}
@@ -148,21 +136,8 @@ class OpenAICompatibleLLM:
     async def _create_mapped(self, request: ChatRequest, mode: JsonMode) -> ChatCompletion:
         try:
             return await self._create(request, mode)
-        except openai.APITimeoutError as exc:
-            raise LLMTimeout(f"{self._provider_name} at {self._base_url} timed out") from exc
-        except openai.APIConnectionError as exc:
-            raise ProviderUnreachable(
-                f"cannot reach {self._provider_name} at {self._base_url}: {exc.message}"
-            ) from exc
-        except openai.APIStatusError as exc:
-            raise error_for_status(
-                self._provider_name,
-                exc.status_code,
-                exc.message,
-                retry_after_s=parse_retry_after(exc.response.headers),
-            ) from exc
         except openai.APIError as exc:  # e.g. a response body that is not a completion
-            raise LLMError(f"{self._provider_name} call failed: {exc.message}") from exc
+            raise OPENAI_ERRORS.translate(exc, self._provider_name, self._base_url) from exc
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         """Send one chat completion request.
