@@ -97,7 +97,8 @@ class FixLoop:
                 files, report = await self._repair(self.current, feedback=None)
             # Keep the better of the current and the new code: a fix may regress, and
             # on a tie the code that has been tested longest stays.
-            if candidate_score(report) > candidate_score(self.current):
+            adopted = candidate_score(report) > candidate_score(self.current)
+            if adopted:
                 state.files = files
                 for path in files:
                     await self.job.file_written(path, files[path], f"fix:{strategy}")
@@ -108,6 +109,12 @@ class FixLoop:
             state.rounds.append(round_)
             await self.job.test_ran(round_)
             await self.job.checkpoints.save_checkpoint(self.job.job_id, state)
+            if strategy == "repair" and not adopted and self.job.config.coder_temperature == 0:
+                # Nothing changed, so the next repair would send the very same request
+                # to a greedy model and pay for the very same rejected answer.
+                await self.job.emit("log", "fix", message="repair made no progress; "
+                                    "repeating it would give the same answer, so fixing stops")
+                break
 
     async def _repair(
         self, report: TestReport, *, feedback: str | None

@@ -12,7 +12,7 @@ import pytest
 
 from atelier.domain.events import Event
 from atelier.domain.job import JobResult
-from atelier.domain.spec import Budgets, JobOptions, Spec
+from atelier.domain.spec import Budgets, JobOptions, ModelChoice, Spec
 from atelier.llm.recording import InMemoryCallRecorder
 from atelier.llm.scripted import ScriptedLLM
 from atelier.pipeline.memory import InMemoryCheckpointStore
@@ -113,13 +113,28 @@ async def test_fix_rounds_are_bounded_and_regressions_rejected(
     settings: Settings, write_script: ScriptWriter
 ) -> None:
     broken = "```python\ndef add(a, b):\n    return a - b\n```"  # mul missing: worse
+    # A warm coder: each repair is a new draw, so the rounds go on to the bound.
     result = await run(settings, write_script(one_file_script([BUGGY_OPS, broken])),
-                       strategy="repair", budgets=Budgets(max_fix_rounds=2))
+                       strategy="repair", budgets=Budgets(max_fix_rounds=2),
+                       roles={"coder": ModelChoice(temperature=0.5)})
 
     assert result.status == "succeeded"  # completed, with failing tests reported
     assert result.fix_rounds == 2
     assert "def mul" in result.files["calc/ops.py"]  # the worse candidate was not kept
     assert result.final_report is not None and result.final_report.failed == 1
+
+
+async def test_a_greedy_repair_that_made_no_progress_is_not_paid_for_again(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    broken = "```python\ndef add(a, b):\n    return a - b\n```"
+    events = Recorder()
+    result = await run(settings, write_script(one_file_script([BUGGY_OPS, broken])),
+                       strategy="repair", budgets=Budgets(max_fix_rounds=3), events=events)
+
+    assert result.fix_rounds == 1  # round 2 would have sent the same request again
+    assert result.usage.calls == 6  # planner, draft, tester, 1 repair, reviewer, documenter
+    assert any("no progress" in str(e.data.get("message")) for e in events.events)
 
 
 async def test_invalid_planner_json_is_repaired(
