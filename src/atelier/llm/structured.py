@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -28,14 +29,16 @@ class Structured(Generic[T]):
     calls: list[ChatResult] = field(default_factory=list)
 
 
-def _balanced_objects(text: str) -> list[str]:
-    """Every top-level {...} span in the text, in order, honouring strings and escapes."""
-    spans: list[str] = []
-    depth = 0
-    start = -1
-    in_string = False
-    escaped = False
-    for index, char in enumerate(text):
+def _outside_strings(text: str, start: int) -> Iterator[tuple[int, str]]:
+    """(index, char) of every character of `text` from `start` on that is not part of a
+    JSON string literal (the quotes are left out too), honouring escapes.
+
+    Start it at a bracket: inside a JSON value every quote opens or closes a string,
+    which the prose around the value does not promise.
+    """
+    in_string = escaped = False
+    for index in range(start, len(text)):
+        char = text[index]
         if in_string:
             if escaped:
                 escaped = False
@@ -43,17 +46,35 @@ def _balanced_objects(text: str) -> list[str]:
                 escaped = True
             elif char == '"':
                 in_string = False
-            continue
-        if char == '"' and depth > 0:
+        elif char == '"':
             in_string = True
-        elif char == "{":
-            if depth == 0:
-                start = index
+        else:
+            yield index, char
+
+
+def _closing_brace(text: str, start: int) -> int | None:
+    """The index of the "}" closing the "{" at `start`, or None when it never closes."""
+    depth = 0
+    for index, char in _outside_strings(text, start):
+        if char == "{":
             depth += 1
-        elif char == "}" and depth > 0:
+        elif char == "}":
             depth -= 1
             if depth == 0:
-                spans.append(text[start : index + 1])
+                return index
+    return None
+
+
+def _balanced_objects(text: str) -> list[str]:
+    """Every top-level {...} span in the text, in order, honouring strings and escapes."""
+    spans: list[str] = []
+    start = text.find("{")
+    while start >= 0:
+        end = _closing_brace(text, start)
+        if end is None:
+            break
+        spans.append(text[start : end + 1])
+        start = text.find("{", end + 1)
     return spans
 
 
@@ -71,19 +92,8 @@ def salvage_truncated(text: str) -> Any:
     body = text[start:]
     closers: list[str] = []
     cut_points: list[tuple[int, str]] = []
-    in_string = escaped = False
-    for index, char in enumerate(body):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "{[":
+    for index, char in _outside_strings(body, 0):
+        if char in "{[":
             closers.append("}" if char == "{" else "]")
         elif char in "}]":
             if not closers:
