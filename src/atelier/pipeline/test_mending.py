@@ -1,15 +1,18 @@
 """Mending generated Python test files before they are run.
 
 A small model's test file is often nearly right: it forgets to import the function it
-tests, or it is cut off mid-line (a repetition loop stopped at the token limit). A
+tests, pastes its own copy of that function above the tests (which then test the
+copy), or it is cut off mid-line (a repetition loop stopped at the token limit). A
 broken test file cannot be fixed by changing the code, so each would otherwise cost
-a new Tester call or be thrown away. Both mends are mechanical and safe: an import
-is added only for a name the project itself defines at module level, and a cut-off
-file keeps only its longest prefix that compiles.
+a new Tester call or be thrown away. The mends are mechanical and safe: a copy is
+removed only when the project defines the same name, an import is added only for a
+name the project itself defines at module level, and a cut-off file keeps only its
+longest prefix that compiles.
 """
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 import symtable
@@ -49,6 +52,31 @@ def _definitions(sources: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
+def _without_copies(source: str, defined: Mapping[str, str]) -> str:
+    """The source without top-level functions and classes that redefine a project
+    name (not tests): the tests must exercise the project's code, not a copy."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    drop: list[tuple[int, int]] = []
+    for node in tree.body:
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and node.name in defined
+            and not node.name.startswith("test")
+            and node.end_lineno is not None
+        ):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            drop.append((first, node.end_lineno))
+    if not drop:
+        return source
+    lines = source.splitlines(keepends=True)
+    kept = [line for number, line in enumerate(lines, 1)
+            if not any(first <= number <= last for first, last in drop)]
+    return "".join(kept)
+
+
 def _with_missing_imports(source: str, sources: Mapping[str, str]) -> str:
     try:
         table = symtable.symtable(source, "<test>", "exec")
@@ -81,4 +109,5 @@ def mend_python_test(source: str, sources: Mapping[str, str]) -> str | None:
         if prefix is None:
             return None
         source = prefix
+    source = _without_copies(source, _definitions(sources))
     return _with_missing_imports(source, sources)

@@ -48,3 +48,16 @@ def test_a_cut_off_file_keeps_its_longest_compiling_prefix() -> None:
 def test_nothing_usable_is_none() -> None:
     assert mend_python_test("def helper(:\n    pass\n", SOURCES) is None
     assert mend_python_test("x = (\n", SOURCES) is None
+
+
+def test_a_pasted_copy_of_the_function_under_test_is_replaced_by_an_import() -> None:
+    source = (
+        "import pytest\n\n\n@decorated\ndef has_close(xs, t):\n    return True\n\n\n"
+        "def helper():\n    return 1\n\n\n"
+        "def test_close():\n    assert not has_close([1.0], 0.5)\n"
+    )
+    mended = mend_python_test(source, SOURCES)
+    assert mended is not None
+    assert mended.startswith("from solution import has_close\n")
+    assert "return True" not in mended and "@decorated" not in mended
+    assert "def helper" in mended  # not a project name: the test's own helper stays
