@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from atelier.api.deps import Services
 from atelier.api.errors import install_error_handlers
+from atelier.api.job_view_fast_path import JobViewFastPath
 from atelier.api.middleware import RequestContextMiddleware
 from atelier.api.ratelimit import RateLimitMiddleware, RequestRateLimiter
 from atelier.api.routers import (
@@ -152,6 +153,8 @@ def create_app(
             expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
             max_age=600,
         )
+    # Added first, so innermost of the three: limits, ids, logs and metrics apply to it.
+    app.add_middleware(JobViewFastPath)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from atelier.api.schemas import JobOut
 from atelier.api.singleflight import SingleFlight
+from atelier.auth import Principal
 
 TTL_S = 1.0
 MAX_ENTRIES = 10_000
@@ -33,6 +34,10 @@ class JobView:
     @classmethod
     def of(cls, job: JobOut) -> JobView:
         return cls(job.user_id, job.model_dump_json(by_alias=True).encode())
+
+    def visible_to(self, principal: Principal) -> bool:
+        """Owners and admins see a job; to anyone else it does not exist."""
+        return self.user_id == principal.user_id or principal.is_admin
 
 
 class JobViewCache:

@@ -71,7 +71,7 @@ async def _job(job_id: str, user: Principal, services: Services) -> Response:
     # Polled by every watching client: served from the job-view cache when it can be,
     # as bytes encoded once (the documented shape is `JobOut`).
     view = await services.job_views.resolve(job_id, load)
-    if view.user_id != user.user_id and not user.is_admin:
+    if not view.visible_to(user):
         raise NotFound(f"job {job_id} not found")
     return Response(view.body, media_type="application/json")
 
