@@ -31,14 +31,15 @@ MIN_REPLY_TOKENS = 16
 # This many whitespace-only tokens in a row is a runaway, not formatting.
 RUNAWAY_CHUNKS = 48
 # A reply whose last LOOP_TOKENS tokens (over at least LOOP_MIN_LINES non-blank lines)
-# have at most LOOP_SHAPES different line shapes (digits aside) is in a repetition
-# loop: a small model writing "assert f(1.1)", "assert f(1.2)" … until its token limit.
-# Counted in tokens, not lines, so a short table of same-shaped lines in real code
-# (a roman numeral map) never looks like one.
-LOOP_TOKENS = 256
-LOOP_MIN_LINES = 8
+# have at most LOOP_SHAPES different line shapes is in a repetition loop: a small
+# model writing "assert f([1, 2]) == False", "assert f([1, 2, 0]) == False" … until
+# its token limit. A line's shape is its letters only — numbers, lists and
+# punctuation vary while the model loops. Counted in tokens, not lines, so a short
+# table of same-shaped lines in real code never looks like one.
+LOOP_TOKENS = 160
+LOOP_MIN_LINES = 6
 LOOP_SHAPES = 2
-_DIGITS = re.compile(r"\d+")
+_NOT_LETTERS = re.compile(r"[^A-Za-z_]+")
 
 
 def is_looping(lines: list[tuple[str, int]]) -> bool:
@@ -49,7 +50,7 @@ def is_looping(lines: list[tuple[str, int]]) -> bool:
         if not text.strip():
             tokens += line_tokens
             continue
-        shapes.add(_DIGITS.sub("0", text.strip()))
+        shapes.add(_NOT_LETTERS.sub("", text))
         if len(shapes) > LOOP_SHAPES:
             return False
         tokens += line_tokens

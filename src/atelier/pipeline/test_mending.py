@@ -2,7 +2,9 @@
 
 A small model's test file is often nearly right: it forgets to import the function it
 tests, pastes its own copy of that function above the tests (which then test the
-copy), or it is cut off mid-line (a repetition loop stopped at the token limit). A
+copy), is cut off mid-line (a repetition loop stopped at the token limit), or packs
+every check into one test function (so one wrong expectation hides all the right
+ones, and candidates cannot be told apart by how many tests they pass). A
 broken test file cannot be fixed by changing the code, so each would otherwise cost
 a new Tester call or be thrown away. The mends are mechanical and safe: a copy is
 removed only when the project defines the same name, an import is added only for a
@@ -77,6 +79,50 @@ def _without_copies(source: str, defined: Mapping[str, str]) -> str:
     return "".join(kept)
 
 
+def _one_assert_per_test(source: str) -> str:
+    """Each test function whose body is only `assert` statements (two or more, no
+    parameters) split into one test per assert, named after it with a suffix."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = source.splitlines(keepends=True)
+    replaced: dict[int, tuple[int, str]] = {}  # first line → (last line, new text)
+    for node in tree.body:
+        if (
+            not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            or not node.name.startswith("test")
+            or node.decorator_list
+            or node.args.args
+            or len(node.body) < 2
+            or not all(isinstance(statement, ast.Assert) for statement in node.body)
+            or node.end_lineno is None
+        ):
+            continue
+        prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
+        parts = []
+        for number, statement in enumerate(node.body, 1):
+            text = ast.get_source_segment(source, statement)
+            if text is None:
+                break
+            parts.append(f"{prefix} {node.name}_{number}():\n    {text}\n")
+        else:
+            replaced[node.lineno] = (node.end_lineno, "\n\n".join(parts))
+    if not replaced:
+        return source
+    out: list[str] = []
+    number = 1
+    while number <= len(lines):
+        if number in replaced:
+            last, text = replaced[number]
+            out.append(text)
+            number = last + 1
+        else:
+            out.append(lines[number - 1])
+            number += 1
+    return "".join(out)
+
+
 def _with_missing_imports(source: str, sources: Mapping[str, str]) -> str:
     try:
         table = symtable.symtable(source, "<test>", "exec")
@@ -109,5 +155,5 @@ def mend_python_test(source: str, sources: Mapping[str, str]) -> str | None:
         if prefix is None:
             return None
         source = prefix
-    source = _without_copies(source, _definitions(sources))
+    source = _one_assert_per_test(_without_copies(source, _definitions(sources)))
     return _with_missing_imports(source, sources)

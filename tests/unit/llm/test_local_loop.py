@@ -30,5 +30,11 @@ def test_varied_code_is_not_a_loop() -> None:
 def test_long_repeated_lines_are_a_loop_once_there_are_enough_of_them() -> None:
     line = "    assert not has_close_elements([1.0, 2.0, 3.0, 4.0, 5.0, 2.0], 0.{})"
     lines = [(line.format(i), 43) for i in range(10)]
-    assert not is_looping(lines[:7])  # 300 tokens, but only 7 lines
+    assert not is_looping(lines[:5])  # 215 tokens, but only 5 lines
+    assert is_looping(lines)
+
+
+def test_a_loop_whose_lists_grow_is_still_a_loop() -> None:
+    lines = [(f"    assert below_zero([10, -5, -2, -3{', 0' * i}]) == False", 20 + 3 * i)
+             for i in range(8)]
     assert is_looping(lines)

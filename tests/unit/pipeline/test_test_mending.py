@@ -61,3 +61,20 @@ def test_a_pasted_copy_of_the_function_under_test_is_replaced_by_an_import() -> 
     assert mended.startswith("from solution import has_close\n")
     assert "return True" not in mended and "@decorated" not in mended
     assert "def helper" in mended  # not a project name: the test's own helper stays
+
+
+def test_a_test_of_many_asserts_becomes_one_test_per_assert() -> None:
+    source = (
+        "from solution import has_close\n\n\n"
+        "def test_close():\n"
+        "    assert not has_close([1.0], 0.5)\n"
+        "    assert has_close([1.0, 1.1],\n               0.5)\n\n\n"
+        "def test_mixed():\n    xs = [1.0]\n    assert not has_close(xs, 0.5)\n"
+    )
+    mended = mend_python_test(source, SOURCES)
+    assert mended is not None
+    compile(mended, "<t>", "exec")
+    assert "def test_close_1():\n    assert not has_close([1.0], 0.5)\n" in mended
+    assert "def test_close_2():\n    assert has_close([1.0, 1.1],\n" in mended
+    assert "def test_close():" not in mended
+    assert "def test_mixed():\n    xs = [1.0]" in mended  # not only asserts: left alone
