@@ -26,7 +26,7 @@ from atelier.llm.structured import extract_json
 
 log = logging.getLogger(__name__)
 
-# Enough for 3-8 short tests; a reply that needs more is a runaway.
+# Enough for 3-6 short tests; a reply that needs more is a runaway.
 TESTER_MAX_TOKENS = 768
 # When the request's examples are already tests, a few edge cases need no more.
 TESTER_EDGE_MAX_TOKENS = 384
