@@ -266,8 +266,8 @@ async def test_passing_spec_examples_end_the_fixing_when_a_generated_test_disagr
     # The Tester's expectation (add(2, 2) == 5) is wrong; the user's example is right.
     wrong_test = {"files": [{"path": "tests/test_ops.py", "content": (
         "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 2) == 5\n")}]}
-    prompt = (
-        "Write calc/ops.py with add(a, b) and mul(a, b).\n\n"
+    prompt = (  # names no file: planned, so the Tester writes tests beside the examples
+        "A calculator with add(a, b) and mul(a, b).\n\n"
         ">>> add(2, 3)\n5\n>>> mul(2, 3)\n6\n"
     )
     result = await run(settings, write_script(one_file_script([GOOD_OPS], tester=[wrong_test])),
@@ -335,3 +335,21 @@ async def test_resampling_a_project_redraws_only_the_files_the_failures_point_at
     # documenter
     assert result.usage.calls == 7
     assert "from calc.ops import add, mul" in result.files["calc/__init__.py"]
+
+
+async def test_a_one_file_request_with_examples_is_drafted_like_single_and_tested_by_them(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    prompt = "Write calc/ops.py with add(a, b) and mul(a, b).\n\n>>> add(2, 3)\n5\n"
+    recorder = InMemoryCallRecorder()
+    result = await run(settings, write_script(one_file_script([BUGGY_OPS, GOOD_OPS])),
+                       prompt=prompt, strategy="resample", resample_k=2, recorder=recorder)
+
+    assert result.status == "succeeded"
+    assert "tests/test_spec_examples.py" in result.files
+    assert not any(p.startswith("tests/test_ops") for p in result.files)  # no Tester call
+    assert result.final_report is not None and result.final_report.green
+    assert result.fix_rounds == 1 and "return a + b" in result.files["calc/ops.py"]
+    requests = [request for _, request, _ in recorder.calls]
+    assert [r.agent for r in requests][:3] == ["coder", "coder", "reviewer"]  # draft, redraw
+    assert "expert python programmer. Write the complete" in requests[0].messages[0].content
