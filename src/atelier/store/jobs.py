@@ -93,13 +93,15 @@ class JobRepo:
         no ORM unit of work, which costs more than the insert itself. Returns their
         ids in order. A missing user raises IntegrityError."""
         now = utcnow()
+        # One steps value for the whole batch: the statement serializes it per row.
+        steps = {step: {"status": "pending"} for step in STEPS}
         rows = [
             {
                 "id": new_id(),
                 "user_id": user_id,
                 "status": "queued",
                 "spec": spec.model_dump(mode="json"),
-                "steps": {step: {"status": "pending"} for step in STEPS},
+                "steps": steps,
                 "usage": {},
                 "tests": {},
                 "created_at": now,
