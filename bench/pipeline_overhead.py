@@ -28,7 +28,7 @@ from atelier.domain.events import Event
 from atelier.domain.job import STEPS, JobResult
 from atelier.domain.report import TestReport
 from atelier.domain.spec import JobOptions, Role, Spec
-from atelier.llm.base import LLM, ChatRequest, ChatResult
+from atelier.llm.base import LLM, ChatRequest, ChatResult, DelegatingLLM
 from atelier.llm.scripted import ScriptedLLM
 from atelier.pipeline.memory import InMemoryCheckpointStore
 from atelier.pipeline.models import build_role_llms
@@ -142,28 +142,16 @@ def test_mean_of_nothing():
     }
 
 
-class RequestTap:
+class RequestTap(DelegatingLLM):
     """A pass-through LLM that keeps the requests (to replay them for the baseline)."""
 
     def __init__(self, inner: LLM, requests: list[ChatRequest]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._requests = requests
-
-    @property
-    def provider(self) -> str:
-        return self._inner.provider
-
-    @property
-    def model(self) -> str:
-        return self._inner.model
-
-    @property
-    def context_window(self) -> int:
-        return self._inner.context_window
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         self._requests.append(request)
-        return await self._inner.chat(request)
+        return await self.inner.chat(request)
 
 
 class StepClock:
