@@ -45,10 +45,6 @@ def humaneval_spec(
                 options=options)
 
 
-async def _quiet(_: Event) -> None:
-    return None
-
-
 async def _print_steps(event: Event) -> None:
     """--verbose: one line per finished step and per test run, to see where time goes."""
     if event.type == "step_finished":
@@ -69,9 +65,16 @@ async def run_one(
                           max_time_s=max_time_s, review=review, docs=docs)
     job_id = f"he-{problem['task_id'].replace('/', '-')}-{strategy}"
     started = time.monotonic()
+    spent_by_round: dict[int, int] = {}
+
+    async def emit(event: Event) -> None:
+        if event.type == "test_run":
+            spent_by_round[int(event.data["round"])] = int(event.data["completion_tokens"])
+        if verbose:
+            await _print_steps(event)
+
     result = await run_pipeline(job_id, spec, llms=llms, settings=settings,
-                                checkpoints=InMemoryCheckpointStore(),
-                                emit=_print_steps if verbose else _quiet)
+                                checkpoints=InMemoryCheckpointStore(), emit=emit)
     wall = time.monotonic() - started
     score = await score_humaneval(result.files, problem)
     sandbox_s = sum(r.report.duration_s for r in result.rounds)
@@ -93,7 +96,8 @@ async def run_one(
         "steps_s": result.step_durations_s,
         "rounds": [
             {"round": r.round, "strategy": r.strategy, "passed": r.report.passed,
-             "failed": r.report.failed, "errors": r.report.errors}
+             "failed": r.report.failed, "errors": r.report.errors,
+             "completion_tokens_so_far": spent_by_round.get(r.round)}
             for r in result.rounds
         ],
         "plan_files": [f.path for f in result.plan.files] if result.plan else [],

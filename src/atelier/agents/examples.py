@@ -1,4 +1,6 @@
-"""Tests made from the `>>>` examples of a spec (doctest style, as in HumanEval prompts).
+"""Tests made from the examples of a spec: doctest `>>>` blocks and inline examples
+(`f(2) == 4`, `f("a") ➞ "b"`, see `inline_examples`), as HumanEval prompts and users
+write them.
 
 These are the cheapest trustworthy tests there are: the user wrote the expected
 outputs. Resample selection runs them to choose between candidate solutions.
@@ -11,9 +13,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from atelier.agents.examples_js import javascript_examples_test
+from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME, parse_inline_examples
 from atelier.agents.prompts import is_test_path, module_name
 
-EXAMPLES_TEST_PATH = "tests/test_spec_examples.py"
+EXAMPLES_TEST_PATH = f"tests/{SPEC_EXAMPLES_NAME}.py"
 
 _PROMPT = re.compile(r"^(\s*)>>>\s?(.*)$")
 _CONTINUATION = re.compile(r"^(\s*)\.\.\.(?:\s(.*))?$")
@@ -30,6 +34,17 @@ class SpecExample:
 
 
 def parse_examples(text: str) -> list[SpecExample]:
+    """Every example of the text: the doctest ones, then the inline ones."""
+    examples = parse_doctest_examples(text)
+    known = {(e.source, e.expected) for e in examples}
+    for inline in parse_inline_examples(text):
+        example = SpecExample(inline.source, repr(inline.expected), ())
+        if (example.source, example.expected) not in known:
+            examples.append(example)
+    return examples
+
+
+def parse_doctest_examples(text: str) -> list[SpecExample]:
     """Every `>>>` example of the text with its expected output.
 
     Continuation lines (`...`) join the source; the expected output runs to the next
@@ -205,14 +220,17 @@ def test_example_{number}():
 
 
 def spec_examples_test(spec_prompt: str, files: Mapping[str, str], language: str) -> dict[str, str]:
-    """A pytest file checking every `>>>` example of the spec against the generated code.
+    """A test file checking every example of the spec against the generated code.
 
-    Returns ``{"tests/test_spec_examples.py": source}``, one test per example; each
+    Python: ``{"tests/test_spec_examples.py": source}``, one test per example; each
     imports the generated modules that define the functions the examples call and
     compares the result with the expected output (``ast.literal_eval`` of it, else its
-    repr/str, as doctest would). Returns {} when the language is not Python or the
-    spec has no examples. Never raises.
+    repr/str, as doctest would). JavaScript: the inline examples as a `node:test` file
+    (see `examples_js`). Returns {} for another language or a spec without examples.
+    Never raises.
     """
+    if language == "javascript":
+        return javascript_examples_test(parse_inline_examples(spec_prompt), files)
     if language != "python":
         return {}
     examples = parse_examples(spec_prompt)

@@ -33,7 +33,7 @@ def candidate_score(report: TestReport) -> tuple[int, int, int, int]:
     "Ran at all" keeps code that cannot even be imported (one collection error) from
     beating code whose tests run and fail.
     """
-    examples_passed, _ = spec_example_counts((c.classname, c.outcome) for c in report.cases)
+    examples_passed, _ = spec_example_counts(report.cases)
     return (examples_passed, report.passed, report.passed + report.failed,
             -(report.failed + report.errors))
 
@@ -44,7 +44,7 @@ def acceptable(report: TestReport, *, has_examples: bool) -> bool:
         return True
     if not has_examples or report.timed_out:
         return False
-    passed, total = spec_example_counts((c.classname, c.outcome) for c in report.cases)
+    passed, total = spec_example_counts(report.cases)
     return total > 0 and passed == total
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping
 
+from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME
 from atelier.agents.prompts import is_readme_path, is_test_path
 from atelier.domain.plan import FileSpec, Plan
+from atelier.domain.report import TestCase
 
-SPEC_EXAMPLES_MODULE = "test_spec_examples"
+SPEC_EXAMPLES_MODULE = SPEC_EXAMPLES_NAME
 
 
 def is_test_module(path: str) -> bool:
@@ -68,11 +70,12 @@ def implicated_sources(output: str, sources: Iterable[str], limit: int) -> list[
     return (mentioned or sources)[:limit]
 
 
-def spec_example_counts(case_classnames: Iterable[tuple[str, str]]) -> tuple[int, int]:
-    """(passed, total) among the cases that come from the spec's own examples."""
+def spec_example_counts(cases: Iterable[TestCase]) -> tuple[int, int]:
+    """(passed, total) among the cases that come from the spec's own examples (pytest
+    names them by module, node:test by the suite they run in)."""
     passed = total = 0
-    for classname, outcome in case_classnames:
-        if SPEC_EXAMPLES_MODULE in classname:
+    for case in cases:
+        if SPEC_EXAMPLES_MODULE in case.classname or case.name.startswith(SPEC_EXAMPLES_MODULE):
             total += 1
-            passed += outcome == "passed"
+            passed += case.outcome == "passed"
     return passed, total

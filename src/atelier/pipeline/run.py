@@ -108,7 +108,10 @@ class PipelineRun:
         await self.emit("test_run", self.meter.current_step, round=round_.round,
                         strategy=round_.strategy, passed=r.passed, failed=r.failed,
                         errors=r.errors, skipped=r.skipped, timed_out=r.timed_out,
-                        duration_s=round(r.duration_s, 3), isolation=r.isolation)
+                        duration_s=round(r.duration_s, 3), isolation=r.isolation,
+                        # What the job has spent by the end of this round: the cost of
+                        # each fix strategy is visible live (and to the benchmarks).
+                        completion_tokens=self.meter.usage.completion_tokens)
 
     # --- helpers used by the steps and the fix loop -------------------------------
     @property
