@@ -17,7 +17,7 @@ from atelier.agents.prompts import is_test_path
 JS_EXAMPLES_TEST_PATH = f"tests/{SPEC_EXAMPLES_NAME}.test.js"
 
 _HEADER = """// Examples from the spec, checked against the project's exports (written by Atelier).
-const { describe, test } = require("node:test");
+const { test } = require("node:test");
 const assert = require("node:assert/strict");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
@@ -60,11 +60,10 @@ async function check(name, args, expected, shown) {
   assert.ok(same(actual, expected),
     `${shown} returned ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
 }
-
-describe(__SUITE__, () => {
 """
 
-_CASE = """  test(__TITLE__, () => check(__NAME__, __ARGS__, __EXPECTED__, __SHOWN__));
+# Top-level tests named after the file: a describe() block would be a case of its own.
+_CASE = """test(__TITLE__, () => check(__NAME__, __ARGS__, __EXPECTED__, __SHOWN__));
 """
 
 _JS_SOURCE = re.compile(r"\.(?:js|mjs|cjs)$")
@@ -85,16 +84,15 @@ def javascript_examples_test(
             continue  # a set, bytes or NaN: no faithful JavaScript value
         names.add(example.name)
         number = len(cases) + 1
-        cases.append(_CASE.replace("__TITLE__", json.dumps(f"example {number}: {example.source}"))
+        cases.append(_CASE.replace("__TITLE__", json.dumps(f"{SPEC_EXAMPLES_NAME} {number}: {example.source}"))
                      .replace("__NAME__", json.dumps(example.name))
                      .replace("__ARGS__", args)
                      .replace("__EXPECTED__", expected)
                      .replace("__SHOWN__", json.dumps(example.source)))
     if not cases:
         return {}
-    header = (_HEADER.replace("__MODULES__", json.dumps(_modules(names, files)))
-              .replace("__SUITE__", json.dumps(SPEC_EXAMPLES_NAME)))
-    return {JS_EXAMPLES_TEST_PATH: header + "".join(cases) + "});\n"}
+    header = _HEADER.replace("__MODULES__", json.dumps(_modules(names, files)))
+    return {JS_EXAMPLES_TEST_PATH: header + "\n" + "".join(cases)}
 
 
 def _modules(names: set[str], files: Mapping[str, str]) -> list[str]:

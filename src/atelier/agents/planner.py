@@ -293,6 +293,34 @@ _NAMED_SOURCE = re.compile(
 )
 
 
+# Product names that look like file names in prose ("JavaScript (Node.js, CommonJS)").
+_PRODUCT_NAMES = frozenset({"node.js", "vue.js", "next.js", "nuxt.js", "express.js",
+                            "react.js", "three.js", "d3.js", "chart.js", "socket.io.js"})
+
+
+def named_source_files(prompt: str) -> list[str]:
+    """The source files a request names, in order, without repeats or tests.
+
+    When some names are in backticks, only those count: a request that marks its files
+    up says which words are files. Otherwise product names (`Node.js`) are left out.
+    """
+    matches = [(m.group(1), prompt[m.start() - 1 : m.start()] == "`"
+                and prompt[m.end() : m.end() + 1] == "`")
+               for m in _NAMED_SOURCE.finditer(prompt)]
+    quoted_only = any(quoted for _, quoted in matches)
+    named: list[str] = []
+    for name, quoted in matches:
+        if (quoted_only and not quoted) or name.lower() in _PRODUCT_NAMES:
+            continue
+        try:
+            path = validate_project_path(name)
+        except InvalidPath:
+            continue
+        if not is_test_path(path) and path not in named:
+            named.append(path)
+    return named
+
+
 def with_named_files(plan: Plan, prompt: str) -> Plan:
     """The plan plus any source file the request names that the model left out.
 
@@ -301,12 +329,8 @@ def with_named_files(plan: Plan, prompt: str) -> Plan:
     """
     known = {f.path for f in plan.files}
     extra: list[FileSpec] = []
-    for match in _NAMED_SOURCE.finditer(prompt):
-        try:
-            path = validate_project_path(match.group(1))
-        except InvalidPath:
-            continue
-        if path in known or is_test_path(path) or language_of(path) != plan.language:
+    for path in named_source_files(prompt):
+        if path in known or language_of(path) != plan.language:
             continue
         known.add(path)
         extra.append(FileSpec(path=path, purpose="named in the request", depends_on=[]))
@@ -325,14 +349,7 @@ def plan_named_file(spec: Spec) -> Plan | None:
     """
     if spec.template:
         return None
-    named: list[str] = []
-    for match in _NAMED_SOURCE.finditer(spec.prompt):
-        try:
-            path = validate_project_path(match.group(1))
-        except InvalidPath:
-            continue
-        if not is_test_path(path) and path not in named:
-            named.append(path)
+    named = named_source_files(spec.prompt)
     if len(named) != 1:
         return None
     path = named[0]

@@ -72,7 +72,7 @@ def implicated_sources(output: str, sources: Iterable[str], limit: int) -> list[
 
 def spec_example_counts(cases: Iterable[TestCase]) -> tuple[int, int]:
     """(passed, total) among the cases that come from the spec's own examples (pytest
-    names them by module, node:test by the suite they run in)."""
+    names them by module, node:test by test name)."""
     passed = total = 0
     for case in cases:
         if SPEC_EXAMPLES_MODULE in case.classname or case.name.startswith(SPEC_EXAMPLES_MODULE):
