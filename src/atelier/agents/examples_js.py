@@ -84,7 +84,8 @@ def javascript_examples_test(
             continue  # a set, bytes or NaN: no faithful JavaScript value
         names.add(example.name)
         number = len(cases) + 1
-        cases.append(_CASE.replace("__TITLE__", json.dumps(f"{SPEC_EXAMPLES_NAME} {number}: {example.source}"))
+        title = json.dumps(f"{SPEC_EXAMPLES_NAME} {number}: {example.source}")
+        cases.append(_CASE.replace("__TITLE__", title)
                      .replace("__NAME__", json.dumps(example.name))
                      .replace("__ARGS__", args)
                      .replace("__EXPECTED__", expected)

@@ -70,7 +70,9 @@ def parse_inline_examples(text: str, *, skip_doctest_lines: bool = True) -> list
     excluded = _BUILTINS - declared - set(_NAMED.findall(text))
     for match in _CALL_START.finditer(text):
         name = match.group(1)
-        if name in excluded or (declared and name not in declared) or _DECLARATION.search(text[: match.start()][-12:]):
+        if name in excluded or (declared and name not in declared):
+            continue
+        if _DECLARATION.search(text[: match.start()][-12:]):
             continue
         end = _closing_paren(text, match.end() - 1)
         if end is None:
