@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from atelier.agents.planner import plan_named_file, plan_project
+from atelier.agents.planner import named_source_files, plan_named_file, plan_project
 from atelier.domain.errors import InvalidPath, InvalidPlan, LLMOutputInvalid
 from atelier.domain.spec import Spec
 from atelier.llm.scripted import ScriptedLLM
@@ -162,6 +162,12 @@ async def test_files_the_request_names_are_added_when_the_model_drops_them() -> 
     [
         ("Write a Python module `solution.py` with is_prime(n).", None, ("solution.py", "python")),
         ("Write slugify in lib/slug.js, exported.", "javascript", ("lib/slug.js", "javascript")),
+        # "Node.js" is the runtime, not a second file, with or without backticks elsewhere.
+        ("Write a JavaScript (Node.js, CommonJS) module `stats.js`.", None,
+         ("stats.js", "javascript")),
+        ("Write a Node.js module fizz.js exporting fizz(n).", None, ("fizz.js", "javascript")),
+        # Files marked up in backticks: other words that look like files are prose.
+        ("Write `cli.py` (it reads config.py style settings).", None, ("cli.py", "python")),
     ],
 )
 def test_a_request_naming_one_file_needs_no_planner(
@@ -187,3 +193,8 @@ def test_other_requests_go_to_the_planner(
     prompt: str, language: str | None, template: str | None
 ) -> None:
     assert plan_named_file(Spec(prompt=prompt, language=language, template=template)) is None
+
+
+def test_named_files_keep_their_order_and_skip_tests() -> None:
+    prompt = "`todo.js` and `format.js`, tested by `todo.test.js`; see todo.js again."
+    assert named_source_files(prompt) == ["todo.js", "format.js"]
