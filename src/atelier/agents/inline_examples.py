@@ -14,7 +14,7 @@ import ast
 import builtins
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 # Longest first: `==>` must not be read as `==` followed by `>`.
 _SEPARATORS = ("===", "==>", "==", "=>", "->", "➞", "→", "=", "should return", "returns",
@@ -35,6 +35,15 @@ _NAMED = re.compile(r"`([A-Za-z_$][\w$]*)\s*\(")
 _DECLARED = re.compile(r"(?:\bdef|\bfunction)\s+([A-Za-z_$][\w$]*)\s*\(")
 # `f(n) = 1 + n / 2`: a name defined by an equation over a variable.
 _EQUATION = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\(\s*[A-Za-z_]\w*\s*\)\s*=(?![=>])")
+_SIGNATURE = re.compile(r"\bdef\s+([A-Za-z_]\w*)\s*\(([^)]*)\)")
+# "Input: x = 1\n Output: 2" (with a blank line or an "Example" heading between blocks)
+# and "For lst = [1, 2] the output should be 3".
+_INPUT_OUTPUT = re.compile(
+    r"(?:\bInput\s*:\s*(?P<input>(?:(?!\bOutput\b)[^\n]*\n?){1,8}?)\s*Output\s*:"
+    r"|\bFor\s+(?P<input2>[^\n]+?)\s+the output should be)\s*(?P<output>[^\n]*)",
+    re.IGNORECASE,
+)
+_NAME_COLON = re.compile(r"^([A-Za-z_]\w*)\s*:(?!=)")
 _BUILTINS = frozenset(dir(builtins)) | {"print", "console", "assert"}
 _MAX_EXAMPLES = 40
 # The name of the generated examples test (file stem, node:test suite): reports tell
@@ -53,18 +62,34 @@ class InlineExample:
     separator: str = "=="
 
 
-def parse_inline_examples(text: str, *, skip_doctest_lines: bool = True) -> list[InlineExample]:
-    """Every unambiguous `call <separator> literal` of the text, in order, without repeats.
+def parse_inline_examples(text: str) -> list[InlineExample]:
+    """Every unambiguous example of the text, in order, without repeats: calls with a
+    result (`f(1) == 2`), then Input/Output blocks and "For x = 1 the output should be 2"
+    sentences of the one function the text defines.
 
-    Lines of doctest blocks (`>>>`, `...`) are skipped (the doctest parser reads them)
-    unless `skip_doctest_lines` is false. Definitions (`def f(x) -> int`) are never
-    examples. Never raises.
+    Lines of doctest blocks (`>>>`, `...`) are skipped (the doctest parser reads them).
+    Definitions (`def f(x) -> int`) are never examples. Never raises.
     """
-    if skip_doctest_lines:
-        text = "\n".join("" if line.lstrip().startswith((">>>", "...")) else line
-                         for line in text.split("\n"))
+    text = "\n".join("" if line.lstrip().startswith((">>>", "...")) else line
+                     for line in text.split("\n"))
     found: list[InlineExample] = []
     seen: set[tuple[str, str]] = set()
+
+    def keep(example: InlineExample) -> None:
+        key = (example.source, repr(example.expected))
+        if key not in seen and len(found) < _MAX_EXAMPLES:
+            seen.add(key)
+            found.append(example)
+
+    for example in _call_examples(text):
+        keep(example)
+    for example in _input_output_examples(text):
+        keep(example)
+    return _consistent(found, text)
+
+
+def _call_examples(text: str) -> list[InlineExample]:
+    found: list[InlineExample] = []
     declared = set(_DECLARED.findall(text))
     # A builtin's name is the user's function only when the user says so (`range(xs)`).
     excluded = _BUILTINS - declared - set(_NAMED.findall(text))
@@ -78,15 +103,58 @@ def parse_inline_examples(text: str, *, skip_doctest_lines: bool = True) -> list
         if end is None:
             continue
         example = _example(name, text[match.start() : end + 1], text[end + 1 :])
-        if example is None:
-            continue
-        key = (example.source, repr(example.expected))
-        if key not in seen:
-            seen.add(key)
+        if example is not None:
             found.append(example)
-        if len(found) >= _MAX_EXAMPLES:
-            break
-    return _consistent(found, text)
+    return found
+
+
+def _input_output_examples(text: str) -> list[InlineExample]:
+    """`Input: arr = [1], k = 2` / `Output: 3` blocks and `For lst = [1] the output should
+    be 1` sentences, as calls of the text's one (last) defined function."""
+    signature = _last_signature(text)
+    if signature is None:
+        return []
+    name, params = signature
+    found: list[InlineExample] = []
+    for match in _INPUT_OUTPUT.finditer(text):
+        args = _arguments(match.group("input") or match.group("input2"), params)
+        ok, expected = _expected_value(match.group("output"))
+        if args is not None and ok:
+            source = f"{name}({', '.join(repr(a) for a in args)})"
+            found.append(InlineExample(name=name, args=args, expected=expected, source=source,
+                                       separator="output"))
+    return found
+
+
+def _last_signature(text: str) -> tuple[str, list[str]] | None:
+    """The name and parameter names of the last `def` of the text."""
+    signatures = list(_SIGNATURE.finditer(text))
+    if not signatures:
+        return None
+    last = signatures[-1]
+    params = []
+    for part in last.group(2).split(","):
+        param = part.split(":", 1)[0].split("=", 1)[0].strip()
+        if param and param not in ("self", "cls") and not param.startswith(("*", "/")):
+            params.append(param)
+    return last.group(1), params
+
+
+def _arguments(source: str, params: list[str]) -> tuple[Any, ...] | None:
+    """The arguments an Input shows: `a = 1, b = [2]` / `a : 1` lines by parameter name,
+    or bare literals in parameter order. None unless every parameter gets a value."""
+    lines = [_NAME_COLON.sub(r"\1 =", line.strip()) for line in source.splitlines()]
+    source = " ".join(line if line.endswith((",", "[", "(", "{")) else line + ","
+                      for line in lines if line).rstrip(",")
+    named = _literal_args(f"f({source})", keywords=True)
+    if isinstance(named, dict):
+        if sorted(named) == sorted(params):
+            return tuple(named[p] for p in params)
+        return None
+    positional = _literal_args(f"f({source})")
+    if positional is not None and len(positional) == len(params):
+        return positional
+    return None
 
 
 def _consistent(examples: list[InlineExample], text: str) -> list[InlineExample]:
@@ -143,22 +211,30 @@ def _example(name: str, call_text: str, after: str) -> InlineExample | None:
                          separator=word)
 
 
-def _literal_args(call_text: str) -> tuple[Any, ...] | None:
-    """The positional arguments of a call whose arguments are all literals, else None."""
+@overload
+def _literal_args(call_text: str) -> tuple[Any, ...] | None: ...
+@overload
+def _literal_args(call_text: str, *, keywords: bool) -> dict[str, Any] | None: ...
+
+
+def _literal_args(call_text: str, *, keywords: bool = False) -> Any:
+    """The arguments of a call whose arguments are all literals, else None: positional
+    ones as a tuple, or with `keywords` keyword-only ones as a dict."""
     try:
         tree = ast.parse(_pythonic(call_text), mode="eval")
     except SyntaxError:
         return None
     call = tree.body
-    if not isinstance(call, ast.Call) or call.keywords:
+    if not isinstance(call, ast.Call) or bool(call.keywords) != keywords:
         return None
-    values: list[Any] = []
-    for arg in call.args:
-        try:
-            values.append(ast.literal_eval(arg))
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return None
-    return tuple(values)
+    if keywords and call.args:
+        return None
+    try:
+        if keywords:
+            return {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
+        return tuple(ast.literal_eval(arg) for arg in call.args)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
 
 
 def _expected_value(line: str) -> tuple[bool, Any]:
