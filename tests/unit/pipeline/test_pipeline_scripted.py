@@ -353,3 +353,21 @@ async def test_a_one_file_request_with_examples_is_drafted_like_single_and_teste
     requests = [request for _, request, _ in recorder.calls]
     assert [r.agent for r in requests][:3] == ["coder", "coder", "reviewer"]  # draft, redraw
     assert "expert python programmer. Write the complete" in requests[0].messages[0].content
+
+
+async def test_a_javascript_request_is_tested_by_its_inline_examples(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    prompt = ("Write a Node.js module `fizz.js` exporting fizz(n), with "
+              "`module.exports = { fizz }`. Examples: fizz(9) === 'Fizz'; fizz(7) === '7'.")
+    wrong = "```javascript\nfunction fizz(n) { return 'Fizz'; }\nmodule.exports = { fizz };\n```"
+    right = ("```javascript\nfunction fizz(n) { return n % 3 === 0 ? 'Fizz' : String(n); }\n"
+             "module.exports = { fizz };\n```")
+    result = await run(settings, write_script(script(coder=[wrong, right])), prompt=prompt,
+                       strategy="resample", resample_k=2)
+
+    assert result.plan is not None and [f.path for f in result.plan.files] == ["fizz.js"]
+    assert "tests/test_spec_examples.test.js" in result.files
+    first, last = result.rounds[0].report, result.rounds[-1].report
+    assert (first.passed, first.failed) == (1, 1)  # fizz(7) caught the wrong draft
+    assert last.green and last.passed == 2 and "String(n)" in result.files["fizz.js"]
