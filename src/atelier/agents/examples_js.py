@@ -56,7 +56,9 @@ function same(actual, expected) {
 async function check(name, args, expected, shown) {
   const ns = await namespace();
   assert.equal(typeof ns[name], "function", `${name} is not exported by ${MODULES.join(", ")}`);
-  const actual = await ns[name](...args);
+  // Called unbound, as after `const { f } = require(...)`: `this` is not the module.
+  const fn = ns[name];
+  const actual = await fn(...args);
   assert.ok(same(actual, expected),
     `${shown} returned ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
 }
