@@ -66,10 +66,14 @@ async def run_one(
     job_id = f"he-{problem['task_id'].replace('/', '-')}-{strategy}"
     started = time.monotonic()
     spent_by_round: dict[int, int] = {}
+    candidates: list[dict[str, Any]] = []  # each resample draw: what k would have bought
 
     async def emit(event: Event) -> None:
         if event.type == "test_run":
             spent_by_round[int(event.data["round"])] = int(event.data["completion_tokens"])
+        elif event.type == "log" and event.data.get("message") == "resample candidate":
+            candidates.append({k: event.data.get(k) for k in (
+                "candidate", "passed", "failed", "errors", "acceptable", "completion_tokens")})
         if verbose:
             await _print_steps(event)
 
@@ -100,6 +104,7 @@ async def run_one(
              "completion_tokens_so_far": spent_by_round.get(r.round)}
             for r in result.rounds
         ],
+        "resample_candidates": candidates,
         "plan_files": [f.path for f in result.plan.files] if result.plan else [],
         "sources": source_files(result.files),
         "tests": {p: c for p, c in result.files.items() if p not in source_files(result.files)},

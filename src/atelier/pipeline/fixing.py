@@ -147,7 +147,8 @@ class FixLoop:
             report = await run.run_sandbox(files)
             await run.emit("log", run.meter.current_step, message="resample candidate",
                            candidate=index, passed=report.passed, failed=report.failed,
-                           errors=report.errors)
+                           errors=report.errors, acceptable=self.acceptable(report),
+                           completion_tokens=run.meter.usage.completion_tokens)
             if candidate_score(report) > candidate_score(best_report):
                 best_files, best_report = files, report
             if self.acceptable(best_report):
