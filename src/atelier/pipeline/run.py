@@ -45,6 +45,7 @@ from atelier.pipeline.project_files import (
     smoke_test,
     source_paths,
 )
+from atelier.pipeline.source_mending import mend_source
 from atelier.pipeline.static_check import (
     check_sources,
     with_static_issues,
@@ -150,6 +151,7 @@ class PipelineRun:
         self, spec: FileSpec, context: Mapping[str, str], *, temperature: float,
         feedback: str | None = None, previous: str | None = None, seed: int | None = None,
     ) -> str:
+        content: str | None = None
         if self.one_named_file and feedback is None and previous is None:
             # Draft (and redraw) it exactly as the `single` baseline would: the fix loop
             # then starts from the baseline's own answer and only ever adopts a
@@ -161,11 +163,15 @@ class PipelineRun:
                                                  temperature=temperature, seed=seed)
             content = drafted.get(spec.path) or (
                 next(iter(drafted.values())) if len(drafted) == 1 else None)
-            if content:
-                return content
-        return await write_file(self.plan, spec, context, self.llms["coder"],
-                                spec_prompt=self.spec_prompt, feedback=feedback,
-                                previous=previous, temperature=temperature, seed=seed)
+        if not content:
+            content = await write_file(self.plan, spec, context, self.llms["coder"],
+                                       spec_prompt=self.spec_prompt, feedback=feedback,
+                                       previous=previous, temperature=temperature, seed=seed)
+        mended, notes = mend_source(spec.path, content, self.spec_prompt)
+        if notes:
+            await self.emit("log", self.meter.current_step, message="mended", path=spec.path,
+                            changes=notes)
+        return mended
 
     async def generate_sources(
         self, *, temperature: float, seed: int | None = None,

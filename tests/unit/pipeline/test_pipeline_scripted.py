@@ -371,3 +371,19 @@ async def test_a_javascript_request_is_tested_by_its_inline_examples(
     first, last = result.rounds[0].report, result.rounds[-1].report
     assert (first.passed, first.failed) == (1, 1)  # fizz(7) caught the wrong draft
     assert last.green and last.passed == 2 and "String(n)" in result.files["fizz.js"]
+
+
+async def test_a_draft_missing_its_exports_is_mended_without_a_model_call(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    prompt = ("Write a Node.js module `fizz.js` exporting fizz(n), with "
+              "`module.exports = { fizz }`. Examples: fizz(9) === 'Fizz'; fizz(7) === '7'.")
+    unexported = ("```javascript\n"
+                  "function fizz(n) { return n % 3 === 0 ? 'Fizz' : String(n); }\n```")
+    events = Recorder()
+    result = await run(settings, write_script(script(coder=[unexported])), prompt=prompt,
+                       strategy="resample", resample_k=2, events=events)
+
+    assert result.files["fizz.js"].endswith("module.exports = { fizz };\n")
+    assert result.rounds[0].report.green and result.fix_rounds == 0
+    assert any(e.data.get("message") == "mended" for e in events.events)

@@ -54,14 +54,15 @@ def test_issues_turn_a_green_report_red() -> None:
 async def test_fix_loop_repairs_a_missing_import_the_tests_did_not_catch(
     settings: Settings, write_script: Callable[[dict[str, Any]], Path]
 ) -> None:
-    uses_math = ("```python\ndef add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n"
-                 "    return a * b\n\n\ndef root(x):\n    return math.sqrt(x)\n```")
-    result = await run(settings, write_script(one_file_script([uses_math, GOOD_OPS])),
+    # A standard module would be imported by source mending; a name of its own is not.
+    uses_helpers = ("```python\ndef add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n"
+                    "    return a * b\n\n\ndef root(x):\n    return numeric.sqrt(x)\n```")
+    result = await run(settings, write_script(one_file_script([uses_helpers, GOOD_OPS])),
                        strategy="repair")
 
     assert result.rounds[0].report.errors == 1 and result.rounds[0].report.passed == 2
     assert result.final_report is not None and result.final_report.green
-    assert "math.sqrt" not in result.files["calc/ops.py"]
+    assert "numeric.sqrt" not in result.files["calc/ops.py"]
 
 
 async def test_tests_that_do_not_compile_are_regenerated_then_replaced_by_a_smoke_test(

@@ -1,0 +1,101 @@
+"""Mechanical repairs of generated source files, applied before anything runs.
+
+Small models most often get two things wrong that need no model to put right: a
+Python module uses a standard-library name it never imports (`math.sqrt`, `List`,
+`Counter`), and a CommonJS module defines the functions the request asks to export
+but never writes `module.exports`. Both are fixed here, for free and the same way every
+time; anything less certain is left to the tests and the fix loop.
+"""
+
+from __future__ import annotations
+
+import re
+import symtable
+
+from atelier.pipeline.static_check import undefined_names
+
+# Names small models use without importing them, and the import that defines each.
+_STDLIB_IMPORTS: dict[str, str] = {
+    **{m: f"import {m}" for m in (
+        "math", "re", "os", "sys", "json", "itertools", "functools", "collections",
+        "string", "random", "heapq", "bisect", "datetime", "time", "statistics",
+        "operator", "copy", "decimal", "fractions", "hashlib", "typing", "dataclasses",
+        "pathlib")},
+    **{n: f"from typing import {n}" for n in (
+        "List", "Dict", "Tuple", "Set", "Optional", "Any", "Union", "Callable", "Iterable",
+        "Iterator", "Sequence", "Mapping", "FrozenSet", "DefaultDict", "Deque")},
+    **{n: f"from collections import {n}" for n in (
+        "Counter", "defaultdict", "deque", "OrderedDict", "namedtuple")},
+    **{n: f"from functools import {n}" for n in ("reduce", "lru_cache", "cache", "cmp_to_key")},
+    **{n: f"from itertools import {n}" for n in (
+        "permutations", "combinations", "product", "accumulate", "chain", "groupby")},
+    "Fraction": "from fractions import Fraction",
+    "Decimal": "from decimal import Decimal",
+    "dataclass": "from dataclasses import dataclass",
+    "field": "from dataclasses import field",
+    "Path": "from pathlib import Path",
+}
+
+# Where a Python module's first statement may go: after a docstring and future imports.
+_PREAMBLE = re.compile(
+    r'\A(?:\s*(?:#[^\n]*|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|from __future__ import [^\n]+)\n)*'
+)
+_JS_EXPORTS = re.compile(r"\bmodule\.exports\b|\bexports\.\w+\s*=|^\s*export\s", re.M)
+_JS_TOP_LEVEL = re.compile(
+    r"^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\("
+    r"|^class\s+([A-Za-z_$][\w$]*)"
+    r"|^(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=",
+    re.M,
+)
+_SPEC_EXPORTS = re.compile(r"module\.exports\s*=\s*\{([^}]*)\}")
+_SPEC_NAMED = re.compile(r"`([A-Za-z_$][\w$]*)\s*(?:\(|`)")
+
+
+def mend_source(path: str, content: str, spec_prompt: str) -> tuple[str, list[str]]:
+    """The file with missing standard imports (Python) or the requested exports
+    (CommonJS) added, and a note per change. Unchanged when nothing is certain."""
+    if path.endswith(".py"):
+        return _mend_python_imports(path, content)
+    if path.endswith((".js", ".cjs")):
+        return _mend_commonjs_exports(content, spec_prompt)
+    return content, []
+
+
+def _mend_python_imports(path: str, content: str) -> tuple[str, list[str]]:
+    try:
+        table = symtable.symtable(content, path, "exec")
+    except SyntaxError:
+        return content, []
+    if "import *" in content:
+        return content, []
+    imports = sorted({_STDLIB_IMPORTS[name] for name in undefined_names(table, content)
+                      if name in _STDLIB_IMPORTS})
+    if not imports:
+        return content, []
+    preamble = _PREAMBLE.match(content)
+    at = preamble.end() if preamble else 0
+    mended = content[:at] + "\n".join(imports) + "\n" + content[at:]
+    return mended, [f"{path}: added `{line}`" for line in imports]
+
+
+def _mend_commonjs_exports(content: str, spec_prompt: str) -> tuple[str, list[str]]:
+    if _JS_EXPORTS.search(content):
+        return content, []
+    requested = _requested_exports(spec_prompt)
+    defined = {next(g for g in m.groups() if g) for m in _JS_TOP_LEVEL.finditer(content)}
+    names = [n for n in requested if n in defined]
+    if not names:
+        return content, []
+    line = f"module.exports = {{ {', '.join(names)} }};"
+    return content.rstrip("\n") + "\n\n" + line + "\n", [f"added `{line}`"]
+
+
+def _requested_exports(spec_prompt: str) -> list[str]:
+    """The names the request asks a module to export: those of a `module.exports = {…}`
+    it shows, else every `name(` or `Name` it puts in backticks."""
+    shown = _SPEC_EXPORTS.findall(spec_prompt)
+    if shown:
+        names = [n.split(":")[0].strip() for group in shown for n in group.split(",")]
+    else:
+        names = _SPEC_NAMED.findall(spec_prompt)
+    return list(dict.fromkeys(n for n in names if re.fullmatch(r"[A-Za-z_$][\w$]*", n)))
