@@ -74,10 +74,24 @@ class FixLoop:
         has_examples = any(SPEC_EXAMPLES_MODULE in p for p in self.job.state.test_files)
         return acceptable(report, has_examples=has_examples)
 
-    def _strategy_for_round(self, round_number: int) -> str:
+    @property
+    def tested_by_examples_only(self) -> bool:
+        files = self.job.state.test_files
+        return bool(files) and all(SPEC_EXAMPLES_MODULE in p for p in files)
+
+    def _strategy_for_round(self, round_number: int) -> str | None:
+        """The round's strategy, or None when another round is not worth its tokens."""
         strategy = self.job.config.strategy
         if strategy == "resample+repair":
-            return "resample" if round_number == 1 else "repair"
+            if round_number == 1:
+                return "resample"
+            if self.tested_by_examples_only:
+                # Measured on HumanEval (qwen2.5-coder-0.5b, 62 problems): a repair after
+                # resampling never turned failing examples green and cost 10% of the
+                # tokens. Failing examples leave the model nothing to go on but the
+                # expected value; a failing generated test or an error says more.
+                return None
+            return "repair"
         return strategy
 
     async def run(self) -> None:
@@ -90,6 +104,10 @@ class FixLoop:
         ):
             round_number = state.fix_rounds + 1
             strategy = self._strategy_for_round(round_number)
+            if strategy is None:
+                await self.job.emit("log", "fix", message="resampling found nothing that "
+                                    "passes the request's examples; fixing stops")
+                break
             if strategy == "resample" and self.job.config.resample_k > 0:
                 files, report = await self._resample(round_number)
             else:

@@ -387,3 +387,17 @@ async def test_a_draft_missing_its_exports_is_mended_without_a_model_call(
     assert result.files["fizz.js"].endswith("module.exports = { fizz };\n")
     assert result.rounds[0].report.green and result.fix_rounds == 0
     assert any(e.data.get("message") == "mended" for e in events.events)
+
+
+async def test_when_the_examples_are_the_tests_no_repair_follows_a_fruitless_resample(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    prompt = "Write calc/ops.py with add(a, b) and mul(a, b).\n\n>>> add(2, 3)\n5\n"
+    recorder = InMemoryCallRecorder()
+    result = await run(settings, write_script(one_file_script([BUGGY_OPS])), prompt=prompt,
+                       strategy="resample+repair", resample_k=2, recorder=recorder,
+                       review=False, docs=False)
+
+    assert result.fix_rounds == 1 and [r.strategy for r in result.rounds] == [
+        "initial", "resample"]
+    assert [request.agent for _, request, _ in recorder.calls] == ["coder"] * 3  # draft + k
