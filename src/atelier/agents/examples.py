@@ -18,6 +18,9 @@ from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME, parse_inline_exam
 from atelier.agents.prompts import is_test_path, module_name
 
 EXAMPLES_TEST_PATH = f"tests/{SPEC_EXAMPLES_NAME}.py"
+# Seconds one Python example may run: examples take milliseconds; a loop that never ends
+# fails its own example instead of timing out the whole test run.
+EXAMPLE_TIME_LIMIT_S = 5
 
 _PROMPT = re.compile(r"^(\s*)>>>\s?(.*)$")
 _CONTINUATION = re.compile(r"^(\s*)\.\.\.(?:\s(.*))?$")
@@ -153,6 +156,7 @@ import contextlib
 import importlib
 import io
 import math
+import signal
 import sys
 from pathlib import Path
 
@@ -185,13 +189,33 @@ def _same(actual, expected):
     return False
 
 
+@contextlib.contextmanager
+def _time_limit(seconds):
+    # One endless loop must fail its own example, not time out the whole run and
+    # with it every other example.
+    def expired(signum, frame):
+        raise TimeoutError(f"took more than {{seconds}} s (an endless loop?)")
+
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def check(setup, source, expected_text):
-    namespace = _namespace()
-    for statement in setup:
-        exec(statement, namespace)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        actual = eval(source, namespace)
+    with _time_limit({time_limit_s}):
+        namespace = _namespace()
+        for statement in setup:
+            exec(statement, namespace)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            actual = eval(source, namespace)
     printed = out.getvalue().strip()
     if actual is None:
         # doctest shows nothing for None: compare what was printed instead.
@@ -242,7 +266,7 @@ def spec_examples_test(spec_prompt: str, files: Mapping[str, str], language: str
         for statement in example.setup:
             names |= called_names(statement)
     modules = defining_modules(names, files)
-    parts = [_TEST_HEADER.format(modules=modules)]
+    parts = [_TEST_HEADER.format(modules=modules, time_limit_s=EXAMPLE_TIME_LIMIT_S)]
     for number, example in enumerate(examples, start=1):
         parts.append(
             _TEST_CASE.format(

@@ -113,3 +113,14 @@ def test_nothing_for_other_languages_or_without_examples() -> None:
     spec = 'def f():\n    """\n    >>> f()\n    1\n    """\n'
     assert spec_examples_test(spec, {"f.py": "def f():\n    return 1\n"}, "javascript") == {}
     assert spec_examples_test("Write a calculator.", {"f.py": ""}, "python") == {}
+
+
+def test_an_endless_loop_fails_only_its_own_example(tmp_path: Path) -> None:
+    spec = ("Write roman.py. Examples: to_roman(4) == 'IV'; from_roman('IV') == 4; "
+            "to_roman(9) == 'IX'")
+    code = ("def to_roman(n):\n    return {4: 'IV', 9: 'IX'}[n]\n\n\n"
+            "def from_roman(s):\n    while s in s:\n        pass\n")
+    tests = spec_examples_test(spec, {"roman.py": code}, "python")
+    result = run_pytest(tmp_path, {"roman.py": code, **tests})
+    assert "1 failed, 2 passed" in result.stdout, result.stdout[-2000:]
+    assert "TimeoutError: took more than 5 s" in result.stdout
