@@ -74,22 +74,18 @@ class FixLoop:
         has_examples = any(SPEC_EXAMPLES_MODULE in p for p in self.job.state.test_files)
         return acceptable(report, has_examples=has_examples)
 
-    @property
-    def tested_by_examples_only(self) -> bool:
-        files = self.job.state.test_files
-        return bool(files) and all(SPEC_EXAMPLES_MODULE in p for p in files)
-
     def _strategy_for_round(self, round_number: int) -> str | None:
         """The round's strategy, or None when another round is not worth its tokens."""
         strategy = self.job.config.strategy
         if strategy == "resample+repair":
             if round_number == 1:
                 return "resample"
-            if self.tested_by_examples_only:
-                # Measured on HumanEval (qwen2.5-coder-0.5b, 62 problems): a repair after
-                # resampling never turned failing examples green and cost 10% of the
-                # tokens. Failing examples leave the model nothing to go on but the
-                # expected value; a failing generated test or an error says more.
+            if self.job.one_named_file:
+                # Measured on HumanEval (qwen2.5-coder-0.5b, 164 one-file requests): a
+                # repair after resampling never made a failing file pass, whether the
+                # tests were the request's examples or the Tester's, and it cost up to
+                # a tenth of the tokens. In a project of several files a failure is
+                # often an interface between them, which the error message names.
                 return None
             return "repair"
         return strategy
@@ -106,7 +102,7 @@ class FixLoop:
             strategy = self._strategy_for_round(round_number)
             if strategy is None:
                 await self.job.emit("log", "fix", message="resampling found nothing that "
-                                    "passes the request's examples; fixing stops")
+                                    "passes; a repair would not do better, so fixing stops")
                 break
             if strategy == "resample" and self.job.config.resample_k > 0:
                 files, report = await self._resample(round_number)

@@ -389,10 +389,20 @@ async def test_a_draft_missing_its_exports_is_mended_without_a_model_call(
     assert any(e.data.get("message") == "mended" for e in events.events)
 
 
-async def test_when_the_examples_are_the_tests_no_repair_follows_a_fruitless_resample(
-    settings: Settings, write_script: ScriptWriter
+@pytest.mark.parametrize(
+    ("prompt", "agents"),
+    [
+        # tested by its examples: the draft and k redraws
+        ("Write calc/ops.py with add(a, b) and mul(a, b).\n\n>>> add(2, 3)\n5\n",
+         ["coder"] * 3),
+        # tested by the Tester's tests
+        ("Write calc/ops.py with add(a, b) and mul(a, b).", ["coder", "tester", "coder",
+                                                             "coder"]),
+    ],
+)
+async def test_in_a_one_file_request_no_repair_follows_a_fruitless_resample(
+    settings: Settings, write_script: ScriptWriter, prompt: str, agents: list[str]
 ) -> None:
-    prompt = "Write calc/ops.py with add(a, b) and mul(a, b).\n\n>>> add(2, 3)\n5\n"
     recorder = InMemoryCallRecorder()
     result = await run(settings, write_script(one_file_script([BUGGY_OPS])), prompt=prompt,
                        strategy="resample+repair", resample_k=2, recorder=recorder,
@@ -400,4 +410,4 @@ async def test_when_the_examples_are_the_tests_no_repair_follows_a_fruitless_res
 
     assert result.fix_rounds == 1 and [r.strategy for r in result.rounds] == [
         "initial", "resample"]
-    assert [request.agent for _, request, _ in recorder.calls] == ["coder"] * 3  # draft + k
+    assert [request.agent for _, request, _ in recorder.calls] == agents
