@@ -55,6 +55,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"comma list of {', '.join(STRATEGIES)} (single is always added)")
     p.add_argument("--limit", type=int, default=None, help="HumanEval problems (default all)")
     p.add_argument("--offset", type=int, default=0, help="first HumanEval problem index")
+    p.add_argument("--tasks", default=None,
+                   help="comma list of HumanEval task ids to run instead of a range "
+                        "(e.g. to re-measure the problems a change affects)")
     p.add_argument("--workers", type=int, default=1,
                    help="jobs in flight (the model serves one call at a time anyway)")
     p.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
@@ -83,6 +86,9 @@ def humaneval_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) ->
     problems = load_humaneval()
     end = None if args.limit is None else args.offset + args.limit
     chosen = problems[args.offset:end]
+    if args.tasks:
+        wanted = {t.strip() for t in args.tasks.split(",") if t.strip()}
+        chosen = [p for p in chosen if p["task_id"] in wanted]
     out = results_path(args.model, args.tag)
     print(f"HumanEval: {len(chosen)} problems (#{args.offset}..), model {args.model}, "
           f"strategies {', '.join(strategies)}; review and docs OFF for speed; "
