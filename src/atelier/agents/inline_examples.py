@@ -4,8 +4,10 @@
 Users (and half of HumanEval's prompts) state expected results this way rather than as
 doctest `>>>` blocks. An example is kept only when it is unambiguous: a plain call of a
 function whose every argument is a literal, a separator, then one literal (the last
-`= value` of a worked sum like `f(l) == 1 + 9 = 10`). Anything else is prose and left
-alone — a wrong example would make right code look wrong.
+`= value` of a worked sum like `f(l) == 1 + 9 = 10`). `Input: a = 1, b = 2` / `Output: 3`
+blocks and "For lst = [1] the output should be 1" sentences count too, as calls of the
+one function the text defines, when they give every parameter a literal. Anything else
+is prose and left alone — a wrong example would make right code look wrong.
 """
 
 from __future__ import annotations
