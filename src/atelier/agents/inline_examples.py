@@ -48,7 +48,7 @@ _INPUT_OUTPUT = re.compile(
 _NAME_COLON = re.compile(r"^([A-Za-z_]\w*)\s*:(?!=)")
 _BUILTINS = frozenset(dir(builtins)) | {"print", "console", "assert"}
 _MAX_EXAMPLES = 40
-# The name of the generated examples test (file stem, node:test suite): reports tell
+# The name of the generated examples test (file stem, node:test name prefix): reports tell
 # the spec's own examples from the other tests by it.
 SPEC_EXAMPLES_NAME = "test_spec_examples"
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME
 from atelier.domain.job import TestRound
 from atelier.domain.report import TestReport
 from atelier.pipeline.project_files import (
-    SPEC_EXAMPLES_MODULE,
     implicated_sources,
     spec_example_counts,
 )
@@ -71,7 +71,7 @@ class FixLoop:
         return self.job.state.rounds[-1].report
 
     def acceptable(self, report: TestReport) -> bool:
-        has_examples = any(SPEC_EXAMPLES_MODULE in p for p in self.job.state.test_files)
+        has_examples = any(SPEC_EXAMPLES_NAME in p for p in self.job.state.test_files)
         return acceptable(report, has_examples=has_examples)
 
     def _strategy_for_round(self, round_number: int) -> str | None:

@@ -10,8 +10,6 @@ from atelier.agents.prompts import is_readme_path, is_test_path
 from atelier.domain.plan import FileSpec, Plan
 from atelier.domain.report import TestCase
 
-SPEC_EXAMPLES_MODULE = SPEC_EXAMPLES_NAME
-
 
 def is_test_module(path: str) -> bool:
     """A file that holds tests (not a conftest or helper)."""
@@ -75,7 +73,7 @@ def spec_example_counts(cases: Iterable[TestCase]) -> tuple[int, int]:
     names them by module, node:test by test name)."""
     passed = total = 0
     for case in cases:
-        if SPEC_EXAMPLES_MODULE in case.classname or case.name.startswith(SPEC_EXAMPLES_MODULE):
+        if SPEC_EXAMPLES_NAME in case.classname or case.name.startswith(SPEC_EXAMPLES_NAME):
             total += 1
             passed += case.outcome == "passed"
     return passed, total
