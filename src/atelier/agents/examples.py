@@ -1,6 +1,7 @@
 """Tests made from the examples of a spec: doctest `>>>` blocks and inline examples
 (`f(2) == 4`, `f("a") ➞ "b"`, see `inline_examples`), as HumanEval prompts and users
-write them.
+write them, and the behaviour it states in words ("raises `ValueError` for a negative
+`k`", see `stated_cases`).
 
 These are the cheapest trustworthy tests there are: the user wrote the expected
 outputs. Resample selection runs them to choose between candidate solutions.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from atelier.agents.examples_js import javascript_examples_test
 from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME, parse_inline_examples
 from atelier.agents.prompts import is_test_path, module_name
+from atelier.agents.stated_cases import StatedCase, parse_stated_cases
 
 EXAMPLES_TEST_PATH = f"tests/{SPEC_EXAMPLES_NAME}.py"
 # Seconds one Python example may run: examples take milliseconds; a loop that never ends
@@ -99,6 +101,23 @@ def parse_doctest_examples(text: str) -> list[SpecExample]:
     return examples
 
 
+def example_calls(examples: list[SpecExample]) -> dict[str, list[tuple[object, ...]]]:
+    """The literal arguments of each function's example calls (`f(1, [2]) == 3` → f: (1, [2]))."""
+    calls: dict[str, list[tuple[object, ...]]] = {}
+    for example in examples:
+        try:
+            node = ast.parse(example.source, mode="eval").body
+            if isinstance(node, ast.Compare):
+                node = node.left
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and not node.keywords):
+                args = tuple(ast.literal_eval(arg) for arg in node.args)
+                calls.setdefault(node.func.id, []).append(args)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+    return calls
+
+
 def _is_expression(source: str) -> bool:
     try:
         ast.parse(source, mode="eval")
@@ -153,6 +172,7 @@ def defining_modules(names: set[str], files: Mapping[str, str]) -> list[str]:
 _TEST_HEADER = '''"""Examples from the spec, checked like doctest would (written by Atelier)."""
 import ast
 import contextlib
+import copy
 import importlib
 import io
 import math
@@ -189,12 +209,16 @@ def _same(actual, expected):
     return False
 
 
+class ExampleTimeout(Exception):
+    pass
+
+
 @contextlib.contextmanager
 def _time_limit(seconds):
     # One endless loop must fail its own example, not time out the whole run and
     # with it every other example.
     def expired(signum, frame):
-        raise TimeoutError(f"took more than {{seconds}} s (an endless loop?)")
+        raise ExampleTimeout(f"took more than {{seconds}} s (an endless loop?)")
 
     if not hasattr(signal, "setitimer"):
         yield
@@ -236,6 +260,59 @@ def check(setup, source, expected_text):
     )
 '''
 
+_STATED_CHECKS = '''
+
+# Errors that mean the code is broken, not that it refused the input as the request says.
+_BROKEN = (NameError, ImportError, SyntaxError)
+
+
+def _shown(name, args):
+    return f"{{name}}({{', '.join(repr(a) for a in args)}})"
+
+
+def check_raises(name, args, error, clause):
+    function = _namespace()[name]
+    try:
+        with _time_limit({time_limit_s}):
+            value = function(*copy.deepcopy(args))
+    except ExampleTimeout:
+        raise
+    except Exception as exc:
+        names = {{cls.__name__ for cls in type(exc).__mro__}}
+        wrong = error not in names if error else isinstance(exc, _BROKEN)
+        assert not wrong, (
+            f"{{_shown(name, args)}} raised {{type(exc).__name__}}: {{exc}}; "
+            f"the request says: {{clause}}"
+        )
+        return
+    raise AssertionError(
+        f"{{_shown(name, args)}} returned {{value!r}}; the request says: {{clause}}"
+    )
+
+
+def check_unchanged(name, args, clause):
+    function = _namespace()[name]
+    given = copy.deepcopy(args)
+    with _time_limit({time_limit_s}):
+        function(*given)
+    assert list(given) == list(args), (
+        f"{{_shown(name, args)}} changed its arguments to {{given!r}}; "
+        f"the request says: {{clause}}"
+    )
+'''
+
+_RAISES_CASE = """
+
+def test_stated_{number}():
+    check_raises({name!r}, {args!r}, {error!r}, {clause!r})
+"""
+
+_UNCHANGED_CASE = """
+
+def test_stated_{number}():
+    check_unchanged({name!r}, {args!r}, {clause!r})
+"""
+
 _TEST_CASE = """
 
 def test_example_{number}():
@@ -249,24 +326,36 @@ def spec_examples_test(spec_prompt: str, files: Mapping[str, str], language: str
     Python: ``{"tests/test_spec_examples.py": source}``, one test per example; each
     imports the generated modules that define the functions the examples call and
     compares the result with the expected output (``ast.literal_eval`` of it, else its
-    repr/str, as doctest would). JavaScript: the inline examples as a `node:test` file
-    (see `examples_js`). Returns {} for another language or a spec without examples.
-    Never raises.
+    repr/str, as doctest would). The stated cases run in the same file: a stated result
+    as one more example, an error or an unchanged argument by its own check. JavaScript:
+    the inline examples and stated cases as a `node:test` file (see `examples_js`).
+    Returns {} for another language or a spec with neither. Never raises.
     """
     if language == "javascript":
-        return javascript_examples_test(parse_inline_examples(spec_prompt), files)
+        inline = parse_inline_examples(spec_prompt)
+        calls: dict[str, list[tuple[object, ...]]] = {}
+        for found in inline:
+            calls.setdefault(found.name, []).append(found.args)
+        return javascript_examples_test(inline, files, parse_stated_cases(spec_prompt, calls))
     if language != "python":
         return {}
     examples = parse_examples(spec_prompt)
-    if not examples:
+    cases = parse_stated_cases(spec_prompt, example_calls(examples))
+    examples += [SpecExample(c.source, repr(c.expected), ()) for c in cases
+                 if c.kind == "returns"]
+    checks = [c for c in cases if c.kind != "returns"]
+    if not examples and not checks:
         return {}
-    names: set[str] = set()
+    names: set[str] = {c.name for c in checks}
     for example in examples:
         names |= called_names(example.source)
         for statement in example.setup:
             names |= called_names(statement)
     modules = defining_modules(names, files)
     parts = [_TEST_HEADER.format(modules=modules, time_limit_s=EXAMPLE_TIME_LIMIT_S)]
+    if checks:
+        parts.append(_STATED_CHECKS.format(time_limit_s=EXAMPLE_TIME_LIMIT_S))
+        parts.extend(_stated_test(number, case) for number, case in enumerate(checks, 1))
     for number, example in enumerate(examples, start=1):
         parts.append(
             _TEST_CASE.format(
@@ -277,3 +366,11 @@ def spec_examples_test(spec_prompt: str, files: Mapping[str, str], language: str
             )
         )
     return {EXAMPLES_TEST_PATH: "".join(parts)}
+
+
+def _stated_test(number: int, case: StatedCase) -> str:
+    if case.kind == "raises":
+        return _RAISES_CASE.format(number=number, name=case.name, args=case.args,
+                                   error=case.error, clause=case.clause)
+    return _UNCHANGED_CASE.format(number=number, name=case.name, args=case.args,
+                                  clause=case.clause)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME, InlineExample
 from atelier.agents.prompts import is_test_path
+from atelier.agents.stated_cases import StatedCase
 
 JS_EXAMPLES_TEST_PATH = f"tests/{SPEC_EXAMPLES_NAME}.test.js"
 
@@ -62,40 +63,94 @@ async function check(name, args, expected, shown) {
   assert.ok(same(actual, expected),
     `${shown} returned ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
 }
+
+async function checkThrows(name, args, error, shown, clause) {
+  const ns = await namespace();
+  assert.equal(typeof ns[name], "function", `${name} is not exported by ${MODULES.join(", ")}`);
+  let value;
+  try {
+    value = await ns[name](...structuredClone(args));
+  } catch (err) {
+    const names = [];
+    for (let p = err === null ? null : Object.getPrototypeOf(Object(err)); p;
+         p = Object.getPrototypeOf(p)) names.push(p.constructor && p.constructor.name);
+    // Without a named error, a ReferenceError or SyntaxError means broken code, not
+    // the refusal the request asks for.
+    const wrong = error ? !names.includes(error)
+      : err instanceof ReferenceError || err instanceof SyntaxError;
+    assert.ok(!wrong, `${shown} threw ${err && err.name}: ${err && err.message}; `
+      + `the request says: ${clause}`);
+    return;
+  }
+  assert.fail(`${shown} returned ${JSON.stringify(value)}; the request says: ${clause}`);
+}
+
+async function checkUnchanged(name, args, shown, clause) {
+  const ns = await namespace();
+  assert.equal(typeof ns[name], "function", `${name} is not exported by ${MODULES.join(", ")}`);
+  const given = structuredClone(args);
+  await ns[name](...given);
+  assert.ok(same(given, args), `${shown} changed its arguments to ${JSON.stringify(given)}; `
+    + `the request says: ${clause}`);
+}
 """
 
 # Top-level tests named after the file: a describe() block would be a case of its own.
 _CASE = """test(__TITLE__, () => check(__NAME__, __ARGS__, __EXPECTED__, __SHOWN__));
+"""
+_THROWS_CASE = """test(__TITLE__, () =>
+  checkThrows(__NAME__, __ARGS__, __ERROR__, __SHOWN__, __CLAUSE__));
+"""
+_UNCHANGED_CASE = """test(__TITLE__, () =>
+  checkUnchanged(__NAME__, __ARGS__, __SHOWN__, __CLAUSE__));
 """
 
 _JS_SOURCE = re.compile(r"\.(?:js|mjs|cjs)$")
 
 
 def javascript_examples_test(
-    examples: Sequence[InlineExample], files: Mapping[str, str]
+    examples: Sequence[InlineExample], files: Mapping[str, str],
+    stated: Sequence[StatedCase] = (),
 ) -> dict[str, str]:
-    """``{JS_EXAMPLES_TEST_PATH: source}`` with one test per example whose values JSON
-    can carry (numbers, strings, booleans, null, arrays, plain objects); {} if none."""
+    """``{JS_EXAMPLES_TEST_PATH: source}`` with one test per example and stated case whose
+    values JSON can carry (numbers, strings, booleans, null, arrays, plain objects); {}
+    if none."""
     cases: list[str] = []
     names: set[str] = set()
-    for example in examples:
+    returns = [(e.name, e.args, e.expected, e.source) for e in examples] + [
+        (c.name, c.args, c.expected, c.source) for c in stated if c.kind == "returns"]
+    checks = [c for c in stated if c.kind != "returns"]
+    for name, call_args, result, source in returns:
         try:
-            args = json.dumps(list(example.args), allow_nan=False)
-            expected = json.dumps(example.expected, allow_nan=False)
+            args = json.dumps(list(call_args), allow_nan=False)
+            expected = json.dumps(result, allow_nan=False)
         except (TypeError, ValueError):
             continue  # a set, bytes or NaN: no faithful JavaScript value
-        names.add(example.name)
-        number = len(cases) + 1
-        title = json.dumps(f"{SPEC_EXAMPLES_NAME} {number}: {example.source}")
-        cases.append(_CASE.replace("__TITLE__", title)
-                     .replace("__NAME__", json.dumps(example.name))
-                     .replace("__ARGS__", args)
-                     .replace("__EXPECTED__", expected)
-                     .replace("__SHOWN__", json.dumps(example.source)))
+        names.add(name)
+        cases.append(_case(_CASE, len(cases) + 1, name, source, args)
+                     .replace("__EXPECTED__", expected))
+    for check in checks:
+        try:
+            args = json.dumps(list(check.args), allow_nan=False)
+        except (TypeError, ValueError):
+            continue
+        names.add(check.name)
+        template = _THROWS_CASE if check.kind == "raises" else _UNCHANGED_CASE
+        title = check.source + (" throws" if check.kind == "raises" else " keeps its arguments")
+        cases.append(_case(template, len(cases) + 1, check.name, check.source, args, title)
+                     .replace("__ERROR__", json.dumps(check.error))
+                     .replace("__CLAUSE__", json.dumps(check.clause)))
     if not cases:
         return {}
     header = _HEADER.replace("__MODULES__", json.dumps(_modules(names, files)))
     return {JS_EXAMPLES_TEST_PATH: header + "\n" + "".join(cases)}
+
+
+def _case(template: str, number: int, name: str, shown: str, args: str,
+          title: str | None = None) -> str:
+    heading = json.dumps(f"{SPEC_EXAMPLES_NAME} {number}: {title or shown}")
+    return (template.replace("__TITLE__", heading).replace("__NAME__", json.dumps(name))
+            .replace("__ARGS__", args).replace("__SHOWN__", json.dumps(shown)))
 
 
 def _modules(names: set[str], files: Mapping[str, str]) -> list[str]:

@@ -207,7 +207,7 @@ def _example(name: str, call_text: str, after: str) -> InlineExample | None:
     found, expected = _expected_value(line)
     if not found:
         return None
-    source = _pythonic(" ".join(call_text.split()))
+    source = _pythonic(_collapse_space(call_text))
     word = separator.group(0).strip(" \t\n#/:").lower()
     return InlineExample(name=name, args=args, expected=expected, source=source,
                          separator=word)
@@ -273,6 +273,19 @@ def _pythonic(source: str) -> str:
         last = end
     out.append(source[last:])
     return "".join(out)
+
+
+def _collapse_space(source: str) -> str:
+    """Runs of whitespace outside string literals as one space (a call written over
+    lines, on one); inside a string every space is part of the argument."""
+    out: list[str] = []
+    last = 0
+    for start, end in _code_spans(source):
+        out.append(source[last:start])
+        out.append(re.sub(r"\s+", " ", source[start:end]))
+        last = end
+    out.append(source[last:])
+    return "".join(out).strip()
 
 
 def _code_spans(source: str) -> list[tuple[int, int]]:

@@ -71,7 +71,8 @@ class FixLoop:
         return self.job.state.rounds[-1].report
 
     def acceptable(self, report: TestReport) -> bool:
-        has_examples = any(SPEC_EXAMPLES_NAME in p for p in self.job.state.test_files)
+        has_examples = self.job.spec_has_examples and any(
+            SPEC_EXAMPLES_NAME in p for p in self.job.state.test_files)
         return acceptable(report, has_examples=has_examples)
 
     def _strategy_for_round(self, round_number: int) -> str | None:

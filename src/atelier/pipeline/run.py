@@ -142,6 +142,13 @@ class PipelineRun:
         return with_static_issues(report, check_sources(sources, self.plan.language))
 
     @property
+    def spec_has_examples(self) -> bool:
+        """Whether the request shows examples (inputs with their results). The cases it
+        only states in words (errors, empty input) are tested too, but alone they are
+        too few to stand in for the Tester's tests or to call code good enough."""
+        return bool(parse_examples(self.spec.prompt))
+
+    @property
     def one_named_file(self) -> bool:
         """A new project whose request names its single file (no planner was asked)."""
         return (self.base_files is None and len(self.plan.files) == 1
@@ -243,7 +250,7 @@ class PipelineRun:
         if self.config.strategy == "single":
             return
         examples = spec_examples_test(self.spec.prompt, self.state.files, self.plan.language)
-        if examples and self.one_named_file:
+        if self.spec_has_examples and self.one_named_file:
             # The request's own examples are the tests of a one-file request: measured
             # on HumanEval, generated tests beside them cost 1.5-2.5x the draft's tokens
             # and only ever changed the outcome for the worse (a wrong expectation

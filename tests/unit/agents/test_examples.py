@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from atelier.agents.examples import EXAMPLES_TEST_PATH, parse_examples, spec_examples_test
+from atelier.agents.examples import (
+    EXAMPLES_TEST_PATH,
+    example_calls,
+    parse_examples,
+    spec_examples_test,
+)
+from atelier.agents.stated_cases import parse_stated_cases
 
 HUMANEVAL = Path("/work/shared/data/humaneval/HumanEval.jsonl.gz")
 if not HUMANEVAL.exists():  # the repo's own checkout layout: ../shared next to it
@@ -53,7 +59,10 @@ def test_examples_pass_on_canonical_solution(
     files = {"solution.py": problem["prompt"] + problem["canonical_solution"]}
     tests = spec_examples_test(problem["prompt"], files, "python")
     assert list(tests) == [EXAMPLES_TEST_PATH]
-    count = len(parse_examples(problem["prompt"]))
+    examples = parse_examples(problem["prompt"])
+    # A result the prompt states in words ("Return None in case the list is empty")
+    # runs as one more example.
+    count = len(examples) + len(parse_stated_cases(problem["prompt"], example_calls(examples)))
     assert count >= 1
     assert tests[EXAMPLES_TEST_PATH].count("def test_example_") == count
     result = run_pytest(tmp_path, {**files, **tests})
@@ -123,4 +132,4 @@ def test_an_endless_loop_fails_only_its_own_example(tmp_path: Path) -> None:
     tests = spec_examples_test(spec, {"roman.py": code}, "python")
     result = run_pytest(tmp_path, {"roman.py": code, **tests})
     assert "1 failed, 2 passed" in result.stdout, result.stdout[-2000:]
-    assert "TimeoutError: took more than 5 s" in result.stdout
+    assert "ExampleTimeout: took more than 5 s" in result.stdout
