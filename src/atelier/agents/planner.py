@@ -19,6 +19,7 @@ from atelier.agents.prompts import (
     module_name,
     render,
 )
+from atelier.agents.request_sections import stated_dependencies
 from atelier.domain.errors import InvalidPath, InvalidPlan
 from atelier.domain.paths import validate_project_path
 from atelier.domain.plan import MAX_PLAN_FILES, SUPPORTED_LANGUAGES, FileSpec, Plan
@@ -170,8 +171,10 @@ def _resolve_dependency(raw: str, paths: list[str]) -> str | None:
     return None
 
 
-def _without_cycles(files: list[FileSpec]) -> list[FileSpec]:
-    """Drop the dependency edges that would close a cycle, keeping the earlier ones."""
+def _without_cycles(files: list[FileSpec],
+                    first: dict[str, list[str]] | None = None) -> list[FileSpec]:
+    """Drop the dependency edges that would close a cycle: the edges in `first` are
+    kept before any other, then the files' own in order."""
     kept: dict[str, list[str]] = {f.path: [] for f in files}
 
     def reaches(start: str, target: str) -> bool:
@@ -185,12 +188,15 @@ def _without_cycles(files: list[FileSpec]) -> list[FileSpec]:
                 stack.extend(kept[node])
         return False
 
-    for f in files:
-        for dep in f.depends_on:
-            if not reaches(dep, f.path):
-                kept[f.path].append(dep)
-            else:
-                log.info("planner: dropped cyclic dependency %s -> %s", f.path, dep)
+    edges = [(path, dep) for path, deps in (first or {}).items() for dep in deps]
+    edges += [(f.path, dep) for f in files for dep in f.depends_on]
+    for path, dep in edges:
+        if dep in kept[path] or dep not in kept:
+            continue
+        if not reaches(dep, path):
+            kept[path].append(dep)
+        else:
+            log.info("planner: dropped cyclic dependency %s -> %s", path, dep)
     return [f.model_copy(update={"depends_on": kept[f.path]}) for f in files]
 
 
@@ -284,7 +290,19 @@ async def plan_project(
         json_schema=PLAN_JSON_SCHEMA,
     )
     structured = await chat_structured(llm, request, PlannerReply, max_repairs=max_repairs)
-    return with_named_files(build_plan(structured.value, language=language), spec.prompt)
+    plan = with_named_files(build_plan(structured.value, language=language), spec.prompt)
+    return with_stated_dependencies(plan, spec.prompt)
+
+
+def with_stated_dependencies(plan: Plan, prompt: str) -> Plan:
+    """The plan with each file depending on the files whose names its section of the
+    request uses (see `request_sections`): it is then written after them, with their
+    code in view."""
+    needs = stated_dependencies(prompt, [f.path for f in plan.files])
+    if not any(needs.values()):
+        return plan
+    # The request's word beats the model's where the two would make a cycle.
+    return plan.model_copy(update={"files": _without_cycles(plan.files, first=needs)})
 
 
 # A file name in prose: not glued to a longer path (so "../x.py" never matches "x.py").

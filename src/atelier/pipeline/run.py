@@ -18,6 +18,7 @@ from atelier.agents.documenter import fallback_readme, write_docs
 from atelier.agents.examples import parse_examples, spec_examples_test
 from atelier.agents.planner import plan_named_file, plan_project
 from atelier.agents.prompts import is_test_path
+from atelier.agents.request_sections import request_for_file
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
 from atelier.agents.tester import write_tests
@@ -171,8 +172,10 @@ class PipelineRun:
             content = drafted.get(spec.path) or (
                 next(iter(drafted.values())) if len(drafted) == 1 else None)
         if not content:
+            request = request_for_file(self.spec_prompt, spec.path,
+                                       [f.path for f in self.plan.files])
             content = await write_file(self.plan, spec, context, self.llms["coder"],
-                                       spec_prompt=self.spec_prompt, feedback=feedback,
+                                       spec_prompt=request, feedback=feedback,
                                        previous=previous, temperature=temperature, seed=seed)
         mended, notes = mend_source(spec.path, content, self.spec_prompt)
         if notes:

@@ -411,3 +411,54 @@ async def test_in_a_one_file_request_no_repair_follows_a_fruitless_resample(
     assert result.fix_rounds == 1 and [r.strategy for r in result.rounds] == [
         "initial", "resample"]
     assert [request.agent for _, request, _ in recorder.calls] == agents
+
+
+async def test_a_stated_error_the_draft_ignores_sends_it_back_for_a_redraw(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    prompt = ("Write a Python module `convert.py` with `kelvin_to_celsius(k: float) -> float`: "
+              "raises `ValueError` for a negative `k`. Example: kelvin_to_celsius(273.15) == 0.0")
+    lax = "```python\ndef kelvin_to_celsius(k):\n    return k - 273.15\n```"
+    strict = ("```python\ndef kelvin_to_celsius(k):\n    if k < 0:\n"
+              "        raise ValueError('negative')\n    return k - 273.15\n```")
+    recorder = InMemoryCallRecorder()
+    result = await run(settings, write_script(script(coder=[lax, strict])), prompt=prompt,
+                       strategy="resample+repair", resample_k=2, recorder=recorder,
+                       review=False, docs=False)
+
+    first, last = result.rounds[0].report, result.rounds[-1].report
+    assert (first.passed, first.failed) == (1, 1)  # the example held, the stated error did not
+    assert last.green and "raise ValueError" in result.files["convert.py"]
+    assert [request.agent for _, request, _ in recorder.calls] == ["coder", "coder"]
+
+
+async def test_a_request_with_a_section_per_file_writes_each_after_what_it_uses(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    prompt = ("Write a small Python project with two files.\n"
+              "`report.py` has a function `format_report(inventory) -> str` (it imports "
+              "`Inventory` from `inventory`): the total.\n"
+              "`inventory.py` has a class `Inventory` with:\n- `total() -> int`.")
+    plan = {**PLAN, "files": [{"path": "report.py", "purpose": "report", "depends_on": []},
+                              {"path": "inventory.py", "purpose": "stock", "depends_on": []}]}
+    inventory = "```python\nclass Inventory:\n    def total(self):\n        return 0\n```"
+    report = ("```python\nfrom inventory import Inventory\n\n\n"
+              "def format_report(inventory):\n    return f'total: {inventory.total()}'\n```")
+    tests = {"files": [{"path": "tests/test_report.py", "content": (
+        "from inventory import Inventory\nfrom report import format_report\n\n\n"
+        "def test_report():\n    assert format_report(Inventory()) == 'total: 0'\n")}]}
+    recorder = InMemoryCallRecorder()
+    result = await run(settings, write_script(script(planner=[plan], coder=[inventory, report],
+                                                     tester=[tests])),
+                       prompt=prompt, recorder=recorder, review=False, docs=False)
+
+    assert result.final_report is not None and result.final_report.green, (
+        result.files, result.final_report.output_tail)
+    assert result.plan is not None and result.plan.file("report.py").depends_on == [
+        "inventory.py"]
+    coder_prompts = [r.messages[-1].content for _, r, _ in recorder.calls if r.agent == "coder"]
+    # inventory.py first (report.py uses its Inventory), then report.py with it in view.
+    assert "This file, inventory.py:" in coder_prompts[0]
+    assert "This file, report.py:" in coder_prompts[1]
+    assert "Existing file inventory.py" in coder_prompts[1]
+    assert "import Inventory from them instead" in coder_prompts[1]
