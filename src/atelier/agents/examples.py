@@ -118,6 +118,34 @@ def example_calls(examples: list[SpecExample]) -> dict[str, list[tuple[object, .
     return calls
 
 
+def example_functions(test_source: str) -> dict[str, set[str]]:
+    """test name → the functions its example calls, read back from a file that
+    `spec_examples_test` wrote ({} for anything else)."""
+    try:
+        tree = ast.parse(test_source)
+    except SyntaxError:
+        return {}
+    found: dict[str, set[str]] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+            continue
+        for call in ast.walk(node):
+            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                    and call.args):
+                continue
+            try:
+                values = [ast.literal_eval(a) for a in call.args]
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            if call.func.id == "check" and len(values) == 3:
+                setup, source = values[0], values[1]
+                found[node.name] = called_names(source).union(
+                    *(called_names(s) for s in setup))
+            elif call.func.id in ("check_raises", "check_unchanged"):
+                found[node.name] = {values[0]}
+    return found
+
+
 def _is_expression(source: str) -> bool:
     try:
         ast.parse(source, mode="eval")

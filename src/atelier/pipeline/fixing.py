@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from atelier.agents.examples import EXAMPLES_TEST_PATH, example_functions
 from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME
 from atelier.domain.job import TestRound
 from atelier.domain.report import TestReport
+from atelier.pipeline.function_merge import merge_by_function
 from atelier.pipeline.project_files import (
     implicated_sources,
     spec_example_counts,
@@ -65,6 +67,7 @@ class FixLoop:
 
     def __init__(self, run: PipelineRun) -> None:
         self.job = run
+        self._merges_tried: set[str] = set()
 
     @property
     def current(self) -> TestReport:
@@ -154,6 +157,7 @@ class FixLoop:
         """
         run = self.job
         best_files, best_report = dict(run.state.files), self.current
+        drawn: list[tuple[dict[str, str], TestReport]] = [(best_files, best_report)]
         only = set(implicated_sources(failure_feedback(self.current), run.state.files,
                                       len(run.state.files)))
         for index in range(run.config.resample_k):
@@ -164,11 +168,40 @@ class FixLoop:
                            candidate=index, passed=report.passed, failed=report.failed,
                            errors=report.errors, acceptable=self.acceptable(report),
                            completion_tokens=run.meter.usage.completion_tokens)
+            drawn.append((files, report))
             if candidate_score(report) > candidate_score(best_report):
                 best_files, best_report = files, report
+            if not self.acceptable(best_report):
+                merged = await self._merge(best_files, best_report, drawn)
+                if merged is not None:
+                    best_files, best_report = merged
             if self.acceptable(best_report):
                 break
         return best_files, best_report
+
+    async def _merge(
+        self, best_files: dict[str, str], best_report: TestReport,
+        drawn: list[tuple[dict[str, str], TestReport]],
+    ) -> tuple[dict[str, str], TestReport] | None:
+        """The best candidate with functions it fails taken from the others (Python, by
+        the spec's examples), when that tests better; None otherwise."""
+        run = self.job
+        tested = example_functions(run.state.test_files.get(EXAMPLES_TEST_PATH, ""))
+        others = [c for c in drawn if c[0] is not best_files]
+        merged = merge_by_function([(best_files, best_report), *others], tested)
+        if merged is None:
+            return None
+        files, taken = merged
+        key = "\0".join(f"{p}\0{files[p]}" for p in sorted(files))
+        if key in self._merges_tried:
+            return None  # the same merge as after an earlier draw: nothing new to learn
+        self._merges_tried.add(key)
+        report = await run.run_sandbox(files)
+        better = candidate_score(report) > candidate_score(best_report)
+        await run.emit("log", run.meter.current_step, message="merged candidates",
+                       functions=taken, passed=report.passed, failed=report.failed,
+                       errors=report.errors, kept=better)
+        return (files, report) if better else None
 
     async def fix_findings(self) -> None:
         """One re-tested fix of the files with high-severity review findings."""

@@ -462,3 +462,26 @@ async def test_a_request_with_a_section_per_file_writes_each_after_what_it_uses(
     assert "This file, report.py:" in coder_prompts[1]
     assert "Existing file inventory.py" in coder_prompts[1]
     assert "import Inventory from them instead" in coder_prompts[1]
+
+
+async def test_candidates_that_each_get_one_function_right_are_merged_without_a_model_call(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    prompt = ("Write `text.py` with `shout(s)` and `count(s)`. Examples: shout('a') == 'A!'; "
+              "count('ab') == 2.")
+    draft = ("```python\ndef shout(s):\n    return s.upper() + '!'\n\n\n"
+             "def count(s):\n    return 0\n```")
+    redraw = "```python\ndef shout(s):\n    return s\n\n\ndef count(s):\n    return len(s)\n```"
+    events = Recorder()
+    recorder = InMemoryCallRecorder()
+    result = await run(settings, write_script(script(coder=[draft, redraw])), prompt=prompt,
+                       strategy="resample+repair", resample_k=3, recorder=recorder,
+                       events=events, review=False, docs=False)
+
+    assert result.final_report is not None and result.final_report.green
+    assert "upper()" in result.files["text.py"] and "len(s)" in result.files["text.py"]
+    # the draft and one redraw; the merge that made it green cost no call
+    assert [request.agent for _, request, _ in recorder.calls] == ["coder", "coder"]
+    merges = [e.data for e in events.events if e.data.get("message") == "merged candidates"]
+    assert merges == [{"message": "merged candidates", "functions": ["count"], "passed": 2,
+                       "failed": 0, "errors": 0, "kept": True}]
