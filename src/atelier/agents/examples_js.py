@@ -146,6 +146,23 @@ def javascript_examples_test(
     return {JS_EXAMPLES_TEST_PATH: header + "\n" + "".join(cases)}
 
 
+_TEST_CALL = re.compile(
+    r'test\((?P<title>"(?:[^"\\]|\\.)*"), \(\) =>\s*'
+    r'(?:check|checkThrows|checkUnchanged)\((?P<name>"(?:[^"\\]|\\.)*")')
+
+
+def javascript_example_functions(test_source: str) -> dict[str, set[str]]:
+    """test name → the function it calls, read back from a file that
+    `javascript_examples_test` wrote ({} for anything else)."""
+    found: dict[str, set[str]] = {}
+    for match in _TEST_CALL.finditer(test_source):
+        try:
+            found[json.loads(match.group("title"))] = {json.loads(match.group("name"))}
+        except ValueError:
+            continue
+    return found
+
+
 def _case(template: str, number: int, name: str, shown: str, args: str,
           title: str | None = None) -> str:
     heading = json.dumps(f"{SPEC_EXAMPLES_NAME} {number}: {title or shown}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from atelier.agents.examples import EXAMPLES_TEST_PATH, example_functions
+from atelier.agents.examples_js import JS_EXAMPLES_TEST_PATH, javascript_example_functions
 from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME
 from atelier.domain.job import TestRound
 from atelier.domain.report import TestReport
@@ -183,10 +184,12 @@ class FixLoop:
         self, best_files: dict[str, str], best_report: TestReport,
         drawn: list[tuple[dict[str, str], TestReport]],
     ) -> tuple[dict[str, str], TestReport] | None:
-        """The best candidate with functions it fails taken from the others (Python, by
-        the spec's examples), when that tests better; None otherwise."""
+        """The best candidate with functions it fails taken from the others (by the
+        spec's examples), when that tests better; None otherwise."""
         run = self.job
-        tested = example_functions(run.state.test_files.get(EXAMPLES_TEST_PATH, ""))
+        tests = run.state.test_files
+        tested = {**example_functions(tests.get(EXAMPLES_TEST_PATH, "")),
+                  **javascript_example_functions(tests.get(JS_EXAMPLES_TEST_PATH, ""))}
         others = [c for c in drawn if c[0] is not best_files]
         merged = merge_by_function([(best_files, best_report), *others], tested)
         if merged is None:

@@ -1,4 +1,4 @@
-"""Resample candidates merged function by function (Python).
+"""Resample candidates merged function by function (Python and JavaScript).
 
 A request for a module of several functions is judged by each function's own
 examples. Drawn candidates often get different functions right — one `char_frequency`,
@@ -11,18 +11,18 @@ tested like any candidate and kept only if it tests better.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping, Sequence
 
-from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME
 from atelier.domain.report import TestReport
+from atelier.pipeline.project_files import is_spec_example
 
 Candidate = tuple[Mapping[str, str], TestReport]
 
 
 def spec_outcomes(report: TestReport) -> dict[str, str]:
     """test name → outcome, for the spec's own example cases."""
-    return {case.name: case.outcome for case in report.cases
-            if SPEC_EXAMPLES_NAME in case.classname}
+    return {case.name: case.outcome for case in report.cases if is_spec_example(case)}
 
 
 def merge_by_function(
@@ -61,9 +61,14 @@ def merge_by_function(
 def _take(target: dict[str, str], donor: Mapping[str, str], function: str) -> bool:
     """Replace `function` in the target's module that defines it with the donor's."""
     for path, source in donor.items():
-        if not path.endswith(".py") or path not in target:
+        if path not in target:
             continue
-        replaced = replace_function(target[path], source, function)
+        if path.endswith(".py"):
+            replaced = replace_function(target[path], source, function)
+        elif path.endswith((".js", ".mjs", ".cjs")):
+            replaced = replace_javascript_function(target[path], source, function)
+        else:
+            continue
         if replaced is not None:
             target[path] = replaced
             return True
@@ -147,3 +152,63 @@ def _after_future_imports(tree: ast.Module) -> int:
             break
         at = node.end_lineno or at
     return at
+
+
+# A top-level definition, as formatted code writes one: `function f(`, `async function f(`,
+# `const f = …` at the start of a line (with `export` in an ES module).
+_JS_DEFINITION = re.compile(
+    r"^(?:export\s+)?(?:(?:async\s+)?function\s*\*?\s*(?P<function>[A-Za-z_$][\w$]*)\s*\("
+    r"|(?:const|let|var)\s+(?P<binding>[A-Za-z_$][\w$]*)\s*=)")
+_JS_EXPORTS = re.compile(r"^(?:module\.)?exports\b")
+
+
+def _javascript_definitions(lines: list[str]) -> dict[str, tuple[int, int]]:
+    """name → (first line, end line exclusive) of each top-level definition: one line when
+    its brackets balance there, else up to the first line that starts with `}`."""
+    found: dict[str, tuple[int, int]] = {}
+    index = 0
+    while index < len(lines):
+        match = _JS_DEFINITION.match(lines[index])
+        if match is None:
+            index += 1
+            continue
+        name = match.group("function") or match.group("binding")
+        line = lines[index]
+        if sum(line.count(c) for c in "({[") == sum(line.count(c) for c in ")}]"):
+            end = index + 1
+        else:
+            end = next((j + 1 for j in range(index + 1, len(lines))
+                        if lines[j].startswith(("}", ")", "]"))), len(lines))
+        found.setdefault(name, (index, end))
+        index = end
+    return found
+
+
+def replace_javascript_function(target: str, donor: str, name: str) -> str | None:
+    """`target` with the donor's top-level `name` in place of its own (inserted before
+    the exports when it has none), plus the donor's top-level helpers it uses that the
+    target lacks. None when the donor does not define it. Read by lines, not parsed:
+    the merged module is tested before anything keeps it."""
+    donor_lines, lines = donor.split("\n"), target.split("\n")
+    donor_defs = _javascript_definitions(donor_lines)
+    if name not in donor_defs:
+        return None
+    start, end = donor_defs[name]
+    replacement = donor_lines[start:end]
+    body = "\n".join(replacement)
+    target_defs = _javascript_definitions(lines)
+    helpers = [donor_lines[a:b] for helper, (a, b) in donor_defs.items()
+               if helper != name and helper not in target_defs
+               and re.search(rf"(?<![\w$.]){re.escape(helper)}(?![\w$])", body)]
+    # A `const` must exist before the code that runs at load time uses it: helpers go
+    # before the definition, a new definition before the exports.
+    added = [line for helper in helpers for line in [*helper, ""]]
+    if name in target_defs:
+        own_start, own_end = target_defs[name]
+        lines[own_start:own_end] = replacement
+        lines[own_start:own_start] = added
+    else:
+        at = next((i for i, line in enumerate(lines) if _JS_EXPORTS.match(line)), len(lines))
+        lines[at:at] = [*added, *replacement, ""]
+    merged = "\n".join(lines)
+    return merged if merged.endswith("\n") else merged + "\n"

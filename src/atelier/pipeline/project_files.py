@@ -73,7 +73,12 @@ def spec_example_counts(cases: Iterable[TestCase]) -> tuple[int, int]:
     names them by module, node:test by test name)."""
     passed = total = 0
     for case in cases:
-        if SPEC_EXAMPLES_NAME in case.classname or case.name.startswith(SPEC_EXAMPLES_NAME):
+        if is_spec_example(case):
             total += 1
             passed += case.outcome == "passed"
     return passed, total
+
+
+def is_spec_example(case: TestCase) -> bool:
+    """A case of the spec's own examples (pytest names them by module, node:test by name)."""
+    return SPEC_EXAMPLES_NAME in case.classname or case.name.startswith(SPEC_EXAMPLES_NAME)
