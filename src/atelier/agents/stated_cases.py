@@ -270,6 +270,13 @@ def _condition(text: str, function: _Function,
         if match := re.fullmatch(pattern, text, flags):
             param = target(match.group("word") or match.group("word2") or None)
             return None if param == _OTHER else (param, values)
+    if re.fullmatch(r"(?:an?|any)\s+(?:character|char)\s+(?:that|which)\s+is\s+not\s+an?\s+"
+                    r"(?!.*\b(?:punctuation|symbol|special|printable|mark|ascii)\b)[\w\s-]+",
+                    text, flags):
+        # "a character that is not a Roman digit": "?" is a digit or letter of nothing.
+        one_string = (len(function.params) == 1
+                      and _empty_value("input", function, None, examples) == "")
+        return (None, ["?"]) if one_string else None
     compare = re.fullmatch(
         r"(?P<word>[\w$]+)\s*(?:is\s+)?(?P<op><=|>=|<|>|≤|≥|less than|below|smaller than|under|"
         r"greater than|above|more than|larger than|over|at most|at least)\s*(?P<n>" + _NUMBER

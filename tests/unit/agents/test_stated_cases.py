@@ -44,6 +44,8 @@ def cases(
           ("raises", "to_roman(4000)", "ValueError", None)]),
         ("- `parse(s: str)`: raises `ValueError` for an empty string or a bad digit.",
          [("raises", "parse('')", "ValueError", None)]),
+        ("- `from_roman(numeral: str)`: raises `ValueError` for a character that is not a "
+         "Roman digit.", [("raises", "from_roman('?')", "ValueError", None)]),
         ("- `area(width: int)`: raises ValueError when width is not positive.",
          [("raises", "area(0)", "ValueError", None), ("raises", "area(-1)", "ValueError", None)]),
         ("- `capitalize(s)`: the first character upper-cased; '' for ''.",
@@ -84,6 +86,10 @@ def test_conditions_that_pin_an_argument_become_cases(
         "`format.js` exports `formatList(list)`, taking a `TodoList`: '' for an empty list.",
         # a builtin called on an object in prose
         "Also `len(stack)` must return 0 for an empty stack.",
+        # "?" is punctuation: no character is sure to be outside every such class
+        "- `f(s: str)`: raises `ValueError` for a character that is not a punctuation mark.",
+        # a character for a number parameter makes no sense
+        "- `f(n: int)`: raises `ValueError` for a character that is not a digit.",
         # "and" joins conditions that must hold together: not one argument
         "- `f(s: str)`: raises `ValueError` for an empty string and a negative count.",
     ],
