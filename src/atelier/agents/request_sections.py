@@ -101,6 +101,15 @@ def stated_dependencies(prompt: str, paths: Sequence[str]) -> dict[str, list[str
     return needs
 
 
+def file_section(prompt: str, path: str, paths: Sequence[str]) -> str | None:
+    """The lines of the request about `path` alone, when it gives this file and at
+    least one other a section; else None."""
+    sections = split_sections(prompt, paths)
+    if path not in sections.by_file or len(sections.by_file) < 2:
+        return None
+    return "\n".join(sections.by_file[path]).strip()
+
+
 def request_for_file(prompt: str, path: str, paths: Sequence[str]) -> str:
     """The request as the writer of `path` needs it: the shared lines, this file's
     section, then the other files' sections marked as written separately. The request

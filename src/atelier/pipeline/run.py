@@ -18,7 +18,7 @@ from atelier.agents.documenter import fallback_readme, write_docs
 from atelier.agents.examples import parse_examples, spec_examples_test
 from atelier.agents.planner import plan_named_file, plan_project
 from atelier.agents.prompts import is_test_path
-from atelier.agents.request_sections import request_for_file
+from atelier.agents.request_sections import file_section, request_for_file
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
 from atelier.agents.tester import write_tests
@@ -171,13 +171,15 @@ class PipelineRun:
                                                  temperature=temperature, seed=seed)
             content = drafted.get(spec.path) or (
                 next(iter(drafted.values())) if len(drafted) == 1 else None)
+        paths = [f.path for f in self.plan.files]
         if not content:
-            request = request_for_file(self.spec_prompt, spec.path,
-                                       [f.path for f in self.plan.files])
+            request = request_for_file(self.spec_prompt, spec.path, paths)
             content = await write_file(self.plan, spec, context, self.llms["coder"],
                                        spec_prompt=request, feedback=feedback,
                                        previous=previous, temperature=temperature, seed=seed)
-        mended, notes = mend_source(spec.path, content, self.spec_prompt)
+        # Mended by what the request asks of this file (its own section, when it has one).
+        own = file_section(self.spec_prompt, spec.path, paths) or self.spec_prompt
+        mended, notes = mend_source(spec.path, content, own)
         if notes:
             await self.emit("log", self.meter.current_step, message="mended", path=spec.path,
                             changes=notes)

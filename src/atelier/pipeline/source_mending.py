@@ -3,8 +3,9 @@
 Small models most often get two things wrong that need no model to put right: a
 Python module uses a standard-library name it never imports (`math.sqrt`, `List`,
 `Counter`), and a CommonJS module defines the functions the request asks to export
-but never writes `module.exports`. Both are fixed here, for free and the same way every
-time; anything less certain is left to the tests and the fix loop.
+but never writes `module.exports` (or exports names it does not define instead). Both
+are fixed here, for free and the same way every time; anything less certain is left to
+the tests and the fix loop.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ _JS_TOP_LEVEL = re.compile(
     re.M,
 )
 _SPEC_EXPORTS = re.compile(r"module\.exports\s*=\s*\{([^}]*)\}")
+# A whole `module.exports = { a, b };` statement that lists plain names only.
+_EXPORT_LIST = re.compile(r"^module\.exports\s*=\s*\{((?:\s*[A-Za-z_$][\w$]*\s*,?)*\s*)\};?",
+                          re.M)
 _SPEC_NAMED = re.compile(r"`([A-Za-z_$][\w$]*)\s*(?:\(|`)")
 
 
@@ -79,15 +83,37 @@ def _mend_python_imports(path: str, content: str) -> tuple[str, list[str]]:
 
 
 def _mend_commonjs_exports(content: str, spec_prompt: str) -> tuple[str, list[str]]:
-    if _JS_EXPORTS.search(content):
-        return content, []
-    requested = _requested_exports(spec_prompt)
     defined = {next(g for g in m.groups() if g) for m in _JS_TOP_LEVEL.finditer(content)}
+    if _JS_EXPORTS.search(content):
+        return _mend_wrong_exports(content, spec_prompt, defined)
+    requested = _requested_exports(spec_prompt)
     names = [n for n in requested if n in defined]
     if not names:
         return content, []
     line = f"module.exports = {{ {', '.join(names)} }};"
     return content.rstrip("\n") + "\n\n" + line + "\n", [f"added `{line}`"]
+
+
+def _mend_wrong_exports(content: str, spec_prompt: str,
+                        defined: set[str]) -> tuple[str, list[str]]:
+    """`module.exports = { formatList }` in a file that defines no `formatList` but does
+    define the `TodoList` the request's `module.exports = { TodoList }` asks for: the
+    request's line replaces it (such a module cannot even be loaded). Only a list of
+    plain names is replaced, and only when everything the request asks for is defined."""
+    shown = _SPEC_EXPORTS.findall(spec_prompt)
+    if len(shown) != 1:
+        return content, []
+    requested = [n.strip() for n in shown[0].split(",") if n.strip()]
+    matches = list(_EXPORT_LIST.finditer(content))
+    if (len(matches) != 1 or not requested
+            or not all(re.fullmatch(r"[A-Za-z_$][\w$]*", n) and n in defined for n in requested)):
+        return content, []
+    exported = [n.strip() for n in matches[0].group(1).split(",") if n.strip()]
+    if all(n in defined for n in exported):
+        return content, []  # a working export list, if not the requested one: left alone
+    line = f"module.exports = {{ {', '.join(requested)} }};"
+    mended = content[: matches[0].start()] + line + content[matches[0].end():]
+    return mended, [f"replaced `{' '.join(matches[0].group(0).split())}` with `{line}`"]
 
 
 def _requested_exports(spec_prompt: str) -> list[str]:

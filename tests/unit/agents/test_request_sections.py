@@ -8,6 +8,7 @@ from pathlib import Path
 
 from atelier.agents.planner import with_stated_dependencies
 from atelier.agents.request_sections import (
+    file_section,
     owned_names,
     request_for_file,
     split_sections,
@@ -62,6 +63,9 @@ def test_each_file_sees_its_own_section_first_and_the_others_as_written_separate
 def test_a_request_without_sections_per_file_is_left_as_it_is() -> None:
     one = "Write `roman.py` with `to_roman(n)` and `from_roman(s)`."
     assert request_for_file(one, "roman.py", ["roman.py"]) == one
+    assert file_section(one, "roman.py", ["roman.py"]) is None
+    assert file_section(TODO, "format.js", PATHS) == split_sections(TODO, PATHS).by_file[
+        "format.js"][0]
     plain = "A CLI with a parser module and a main module."
     assert request_for_file(plain, "main.py", ["main.py", "parser.py"]) == plain
 

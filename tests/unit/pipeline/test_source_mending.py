@@ -67,6 +67,22 @@ def test_backticked_names_are_the_exports_when_no_exports_line_is_shown() -> Non
     assert mended.endswith("module.exports = { TodoList, formatList };\n")
 
 
+def test_an_export_list_of_undefined_names_is_replaced_by_the_requested_one() -> None:
+    # The 0.5B model wrote format.js's export into todo.js: todo.js could not be loaded.
+    section = "`todo.js` exports a class `TodoList` (`module.exports = { TodoList }`) with:"
+    source = ("class TodoList {\n  static formatList(list) { return ''; }\n}\n\n"
+              "module.exports = {\n  formatList\n};\n")
+    mended, notes = mend_source("todo.js", source, section)
+    assert mended.endswith("}\n\nmodule.exports = { TodoList };\n")
+    assert notes == ["replaced `module.exports = { formatList };` with "
+                     "`module.exports = { TodoList };`"]
+    # Exports that are defined, or an object of methods, are the model's choice.
+    working = source.replace("  formatList\n", "  TodoList\n")
+    methods = "class TodoList {}\nmodule.exports = {\n  formatList(list) { return ''; }\n};\n"
+    assert mend_source("todo.js", working, section) == (working, [])
+    assert mend_source("todo.js", methods, section) == (methods, [])
+
+
 @pytest.mark.parametrize(
     "source",
     [
