@@ -11,6 +11,7 @@ import hashlib
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import replace
+from functools import cached_property
 from typing import Any
 
 from atelier.agents.coder import write_file
@@ -142,7 +143,7 @@ class PipelineRun:
                                  backend=self.config.sandbox_backend)
         return with_static_issues(report, check_sources(sources, self.plan.language))
 
-    @property
+    @cached_property
     def spec_has_examples(self) -> bool:
         """Whether the request shows examples (inputs with their results). The cases it
         only states in words (errors, empty input) are tested too, but alone they are
