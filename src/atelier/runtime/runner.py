@@ -275,6 +275,12 @@ class InProcessRunner:
             result = JobResult(job_id=job_id, status="failed", reason=f"{exc.code}: {exc.detail}")
         finally:
             heartbeat.cancel()
+            # Wait until it has stopped: a heartbeat cancelled mid-write must have rolled
+            # back before the job is over, or a successor's claim finds the database
+            # locked (seen on a starved machine, where that took longer than the busy
+            # timeout).
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
         await self._store_outcome(job_id, result, sink, parent_job_id, instructions)
 
     async def _run_pipeline(
