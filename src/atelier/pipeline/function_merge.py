@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from atelier.domain.report import TestReport
 from atelier.pipeline.project_files import is_spec_example
+from atelier.pipeline.source_mending import JS_TOP_LEVEL
 
 Candidate = tuple[Mapping[str, str], TestReport]
 
@@ -154,11 +155,6 @@ def _after_future_imports(tree: ast.Module) -> int:
     return at
 
 
-# A top-level definition, as formatted code writes one: `function f(`, `async function f(`,
-# `const f = …` at the start of a line (with `export` in an ES module).
-_JS_DEFINITION = re.compile(
-    r"^(?:export\s+)?(?:(?:async\s+)?function\s*\*?\s*(?P<function>[A-Za-z_$][\w$]*)\s*\("
-    r"|(?:const|let|var)\s+(?P<binding>[A-Za-z_$][\w$]*)\s*=)")
 _JS_EXPORTS = re.compile(r"^(?:module\.)?exports\b")
 
 
@@ -168,11 +164,11 @@ def _javascript_definitions(lines: list[str]) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
     index = 0
     while index < len(lines):
-        match = _JS_DEFINITION.match(lines[index])
+        match = JS_TOP_LEVEL.match(lines[index])
         if match is None:
             index += 1
             continue
-        name = match.group("function") or match.group("binding")
+        name = next(group for group in match.groups() if group)
         line = lines[index]
         if sum(line.count(c) for c in "({[") == sum(line.count(c) for c in ")}]"):
             end = index + 1

@@ -42,7 +42,8 @@ _PREAMBLE = re.compile(
     r'\A(?:\s*(?:#[^\n]*|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|from __future__ import [^\n]+)\n)*'
 )
 _JS_EXPORTS = re.compile(r"\bmodule\.exports\b|\bexports\.\w+\s*=|^\s*export\s", re.M)
-_JS_TOP_LEVEL = re.compile(
+# A top-level definition as formatted code writes one, at the start of a line.
+JS_TOP_LEVEL = re.compile(
     r"^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\("
     r"|^class\s+([A-Za-z_$][\w$]*)"
     r"|^(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=",
@@ -83,7 +84,7 @@ def _mend_python_imports(path: str, content: str) -> tuple[str, list[str]]:
 
 
 def _mend_commonjs_exports(content: str, spec_prompt: str) -> tuple[str, list[str]]:
-    defined = {next(g for g in m.groups() if g) for m in _JS_TOP_LEVEL.finditer(content)}
+    defined = {next(g for g in m.groups() if g) for m in JS_TOP_LEVEL.finditer(content)}
     if _JS_EXPORTS.search(content):
         return _mend_wrong_exports(content, spec_prompt, defined)
     requested = _requested_exports(spec_prompt)
