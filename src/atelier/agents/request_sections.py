@@ -17,7 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+# A list item: "- ", "* ", "• ", "1. ", "2) ".
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 # `Name`, `name(args)`: names a section gives in backticks.
 _BACKTICKED_NAME = re.compile(r"`([A-Za-z_$][\w$]*)(?:\s*\([^`]*\))?`")
 _DECLARED = re.compile(
@@ -59,7 +60,7 @@ def split_sections(prompt: str, paths: Sequence[str]) -> Sections:
             after_blank = current is not None
             (sections.by_file[current] if current else sections.shared).append(line)
             continue
-        elif current is not None and (not after_blank or _BULLET.match(line)):
+        elif current is not None and (not after_blank or BULLET.match(line)):
             sections.by_file[current].append(line)
         else:
             current = None

@@ -22,6 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from atelier.agents.request_sections import BULLET
+
 CaseKind = Literal["raises", "returns", "unchanged"]
 
 
@@ -53,7 +55,6 @@ _OWNER = re.compile(
     r"`(?P<name>[A-Za-z_$][\w$]*)\s*\((?P<params>[^)`]*)\)"
     r"|^(?:async\s+)?def\s+(?P<def>[A-Za-z_]\w*)\s*\((?P<defparams>[^)]*)\)"
 )
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _CLASS = re.compile(r"\bclass\b", re.IGNORECASE)
 _ALL_FUNCTIONS = re.compile(r"\b(?:every|each|all(?:\s+the)?)\s+(?:of\s+the\s+)?functions?\b",
                             re.IGNORECASE)
@@ -129,7 +130,7 @@ def _functions(text: str) -> dict[str, _Function]:
     current: _Function | None = None
     in_class = False
     for line in text.split("\n"):
-        bullet = bool(_BULLET.match(line))
+        bullet = bool(BULLET.match(line))
         if not bullet and line.strip():
             in_class = False
         if _CLASS.search(line) or re.match(r"^\s*class\s", line):
