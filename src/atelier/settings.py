@@ -6,6 +6,7 @@ Each setting has a default that works on a laptop and is overridable by an
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -59,6 +60,19 @@ class Settings(BaseSettings):
     sandbox_max_file_mb: int = 64
     sandbox_output_tail_chars: int = 6000
 
+    # --- generated projects' dependencies (installed before the no-network test run)
+    # Python index; unset: the one pip is configured with (PIP_INDEX_URL, pip.conf), else PyPI.
+    deps_index_url: str | None = None
+    # npm registry; unset: the one npm is configured with (.npmrc, npm_config_registry).
+    deps_npm_registry: str | None = None
+    # Package names (normalised) a project may install; empty: any but the denied ones.
+    deps_allow: list[str] = Field(default_factory=list)
+    deps_deny: list[str] = Field(default_factory=list)
+    deps_max_packages: int = 150  # direct + transitive, per project
+    deps_max_size_mb: int = 300  # what the packages take unpacked
+    deps_timeout_s: float = 300.0  # resolution + download + install
+    deps_keep_envs: int = 30  # built environments kept for reuse (least recently used go)
+
     # --- service
     host: str = "127.0.0.1"
     port: int = 8000
@@ -79,6 +93,26 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def deps_cache_dir(self) -> Path:
+        """uv's and npm's download caches, shared by every job."""
+        return self.data_dir / "cache"
+
+    @property
+    def deps_envs_dir(self) -> Path:
+        """Built dependency environments, one per pinned set, mounted read-only into runs."""
+        return self.data_dir / "envs"
+
+    def installer_environment(self) -> dict[str, str]:
+        """The few host variables the package installers need (proxies, CA bundles, the
+        index pip/npm are configured with) — never the rest of the environment, which may
+        hold provider keys."""
+        names = ("HOME", "PATH", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy",
+                 "https_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS",
+                 "PIP_INDEX_URL", "PIP_CONFIG_FILE", "npm_config_registry",
+                 "NPM_CONFIG_REGISTRY", "NPM_CONFIG_USERCONFIG")
+        return {name: os.environ[name] for name in names if name in os.environ}
 
     @property
     def effective_database_url(self) -> str:

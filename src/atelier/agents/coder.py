@@ -6,8 +6,9 @@ from collections.abc import Mapping
 
 from atelier.agents.context import CHARS_PER_TOKEN, context_budget, fit_context
 from atelier.agents.extract import extract_code
-from atelier.agents.prompts import clip, language_of, module_name, render
+from atelier.agents.prompts import clip, render
 from atelier.domain.errors import LLMOutputInvalid
+from atelier.domain.paths import language_of, module_name
 from atelier.domain.plan import FileSpec, Plan
 from atelier.llm.base import LLM, ChatRequest, Message
 

@@ -13,7 +13,8 @@ import copy
 import re
 from collections.abc import Mapping
 
-from atelier.agents.prompts import clip, language_of
+from atelier.agents.prompts import clip
+from atelier.domain.paths import language_of
 from atelier.llm.base import LLM
 
 CHARS_PER_TOKEN = 3  # conservative for code; real tokenizers give 3–4

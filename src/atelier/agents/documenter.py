@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 
 from atelier.agents.context import context_budget, fit_context, signatures
-from atelier.agents.prompts import DEFAULT_TEST_COMMANDS, clip, is_test_path, language_of, render
+from atelier.agents.prompts import DEFAULT_TEST_COMMANDS, clip, render
+from atelier.domain.paths import is_test_path, language_of
 from atelier.domain.plan import Plan
 from atelier.domain.report import TestReport
 from atelier.llm.base import LLM, ChatRequest, Message

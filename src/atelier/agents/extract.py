@@ -13,7 +13,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 
-from atelier.agents.prompts import is_test_path
+from atelier.domain.paths import is_test_path
 
 _FENCE_LINE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*([^`\s]*)\s*(.*?)\s*$")
 _SPECIAL_TOKENS = re.compile(r"<\|(?:im_end|im_start|endoftext|eot_id|end)\|>|</s>")

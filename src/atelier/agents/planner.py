@@ -10,22 +10,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from atelier.agents.context import context_budget
-from atelier.agents.prompts import (
-    DEFAULT_TEST_COMMANDS,
-    clip,
+from atelier.agents.prompts import DEFAULT_TEST_COMMANDS, clip, render
+from atelier.domain.errors import InvalidPath, InvalidPlan
+from atelier.domain.paths import (
     is_readme_path,
     is_test_path,
     language_of,
     module_name,
-    render,
+    validate_project_path,
 )
-from atelier.agents.request_sections import stated_dependencies
-from atelier.domain.errors import InvalidPath, InvalidPlan
-from atelier.domain.paths import validate_project_path
 from atelier.domain.plan import MAX_PLAN_FILES, SUPPORTED_LANGUAGES, FileSpec, Plan
 from atelier.domain.spec import Spec
 from atelier.llm.base import LLM, ChatRequest, Message
 from atelier.llm.structured import chat_structured
+from atelier.spec.request_sections import stated_dependencies
 
 log = logging.getLogger(__name__)
 

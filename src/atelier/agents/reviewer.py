@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from atelier.agents.context import context_budget, fit_context
-from atelier.agents.prompts import clip, language_of, render
+from atelier.agents.prompts import clip, render
 from atelier.domain.errors import InvalidPath, LLMOutputInvalid
-from atelier.domain.paths import validate_project_path
+from atelier.domain.paths import language_of, validate_project_path
 from atelier.domain.plan import Plan
 from atelier.domain.report import TestReport
 from atelier.domain.review import Finding

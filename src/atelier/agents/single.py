@@ -10,9 +10,9 @@ import logging
 import re
 
 from atelier.agents.extract import extract_code, finish_code, split_labelled_blocks
-from atelier.agents.prompts import language_of, render
+from atelier.agents.prompts import render
 from atelier.domain.errors import InvalidPath
-from atelier.domain.paths import validate_project_path
+from atelier.domain.paths import language_of, validate_project_path
 from atelier.domain.spec import Spec
 from atelier.llm.base import LLM, ChatRequest, Message
 

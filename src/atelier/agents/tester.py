@@ -17,9 +17,9 @@ from atelier.agents.extract import (
     split_labelled_blocks,
     without_in_block_header,
 )
-from atelier.agents.prompts import clip, is_test_path, language_of, module_name, render
+from atelier.agents.prompts import clip, render
 from atelier.domain.errors import InvalidPath, LLMOutputInvalid
-from atelier.domain.paths import validate_project_path
+from atelier.domain.paths import is_test_path, language_of, module_name, validate_project_path
 from atelier.domain.plan import Plan
 from atelier.llm.base import LLM, ChatRequest, Message
 from atelier.llm.structured import extract_json

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from atelier.domain.job import JobStatus
 from atelier.domain.spec import Budgets, JobOptions, ModelChoice, Role, Spec, Strategy
+from atelier.domain.verdict import VerdictKind
 
 # Integers a query may carry: beyond this the databases' integer columns overflow.
 MAX_INT = 2**31 - 1
@@ -155,6 +156,23 @@ class TestsOut(BaseModel):
     skipped: int = 0
 
 
+class SetAsideOut(BaseModel):
+    name: str
+    reason: str
+
+
+class VerdictDetailOut(BaseModel):
+    """Why a finished job has its verdict: the final round's counts (set-aside tests
+    left out), the tests that fail, and one line for people."""
+
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    failing_tests: list[str] = Field(default_factory=list)
+    set_aside: list[SetAsideOut] = Field(default_factory=list)
+    reason: str = ""
+
+
 class VersionOut(BaseModel):
     number: int
     created_at: datetime | None = None
@@ -174,6 +192,12 @@ class JobOut(BaseModel):
     tests: TestsOut
     usage: UsageOut
     error: str | None
+    verdict: VerdictKind | None = Field(
+        default=None,
+        description="verified | failing | untested, once the job has finished: whether "
+        "its code passes its tests (`status` is only the lifecycle)",
+    )
+    verdict_detail: VerdictDetailOut | None = None
     prompt: str
     template: str | None = None
     language: str | None = None
@@ -195,6 +219,7 @@ class JobSummary(BaseModel):
     current_step: str | None
     prompt: str
     error: str | None
+    verdict: VerdictKind | None = None
     parent_job_id: str | None = None
     created_at: datetime
     finished_at: datetime | None = None

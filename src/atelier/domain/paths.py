@@ -73,3 +73,65 @@ def validate_project_path(raw: str) -> str:
     ):
         raise InvalidPath(f"{raw!r}: file type not allowed")
     return normalised
+
+
+# File extension → the language name used in prompts and code fences.
+_EXTENSION_LANGUAGES = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".json": "json",
+    ".md": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".css": "css",
+    ".sh": "bash",
+    ".sql": "sql",
+    ".toml": "toml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".txt": "text",
+}
+
+
+def language_of(path: str, default: str = "text") -> str:
+    """The language of a file, judged by its extension ("python", "javascript" …)."""
+    _, ext = posixpath.splitext(path.lower())
+    return _EXTENSION_LANGUAGES.get(ext, default)
+
+
+def module_name(path: str) -> str:
+    """The importable Python module name of a project file (``src/`` layout aware).
+
+    ``pkg/util.py`` → ``pkg.util``; ``pkg/__init__.py`` → ``pkg``; ``src/app.py`` → ``app``.
+    """
+    stem = path[:-3] if path.endswith(".py") else path
+    if stem.startswith("src/"):
+        stem = stem[4:]
+    parts = [p for p in stem.split("/") if p]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def is_test_path(path: str) -> bool:
+    """True for files that belong to the test suite (the Tester owns them)."""
+    lowered = path.lower()
+    name = posixpath.basename(lowered)
+    parts = lowered.split("/")
+    if any(p in {"tests", "test", "__tests__", "spec"} for p in parts[:-1]):
+        return True
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    stem = name.rsplit(".", 1)[0]
+    return stem.endswith((".test", ".spec", "-test", "_test")) or stem.startswith("test-")
+
+
+def is_readme_path(path: str) -> bool:
+    """True for the project's README (the Documenter owns it)."""
+    return posixpath.basename(path).lower() in {"readme.md", "readme", "readme.txt", "readme.rst"}

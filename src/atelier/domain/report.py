@@ -21,6 +21,18 @@ class TestCase(BaseModel):
     duration_s: float = 0.0
 
 
+class SandboxPolicy(BaseModel):
+    """What the code of one test run could reach and use: the isolation backend's
+    guarantees on this host, the limits it ran under, and the dependencies it saw."""
+
+    backend: str
+    network: Literal["none", "host"]
+    filesystem: str
+    processes: str
+    limits: dict[str, float] = Field(default_factory=dict)
+    environment: str = ""
+
+
 class TestReport(BaseModel):
     """Totals and per-test cases of one sandboxed test run, plus the output tail."""
 
@@ -37,6 +49,7 @@ class TestReport(BaseModel):
     output_tail: str = ""
     command: str = ""
     isolation: str = ""
+    policy: SandboxPolicy | None = None
 
     @property
     def total(self) -> int:

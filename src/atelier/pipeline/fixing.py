@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from atelier.agents.examples import EXAMPLES_TEST_PATH, example_functions
-from atelier.agents.examples_js import JS_EXAMPLES_TEST_PATH, javascript_example_functions
-from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME
 from atelier.domain.job import TestRound
 from atelier.domain.report import TestReport
 from atelier.pipeline.function_merge import merge_by_function
@@ -23,6 +20,9 @@ from atelier.pipeline.project_files import (
     implicated_sources,
     spec_example_counts,
 )
+from atelier.spec.examples import EXAMPLES_TEST_PATH, example_functions
+from atelier.spec.examples_js import JS_EXAMPLES_TEST_PATH, javascript_example_functions
+from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME
 
 if TYPE_CHECKING:
     from atelier.pipeline.run import PipelineRun

@@ -13,6 +13,7 @@ from atelier.domain.errors import InvalidPath
 from atelier.domain.job import JobResult
 from atelier.domain.paths import validate_project_path
 from atelier.pipeline.run import sha256_text
+from atelier.pipeline.verdict_report import verdict_md
 
 REPORT_JSON = "ATELIER_REPORT.json"
 REPORT_MD = "ATELIER_REPORT.md"
@@ -32,6 +33,7 @@ def build_report(result: JobResult) -> dict[str, Any]:
         "job_id": result.job_id,
         "status": result.status,
         "reason": result.reason,
+        "verdict": result.verdict.model_dump(mode="json"),
         "plan": result.plan.model_dump(mode="json") if result.plan else None,
         "files": [
             {"path": path, "sha256": sha256_text(content), "size": len(content.encode())}
@@ -68,6 +70,7 @@ def render_report_md(result: JobResult) -> str:
     lines = [
         f"# Atelier report — {name}",
         "",
+        *verdict_md(result),
         f"- Job: `{result.job_id}`",
         f"- Status: **{result.status}**" + (f" — {result.reason}" if result.reason else ""),
         f"- Tests: {tests['passed']} passed, {tests['failed']} failed, {tests['errors']} errors",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Mapping
 
-from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME
-from atelier.agents.prompts import is_readme_path, is_test_path
+from atelier.domain.paths import is_readme_path, is_test_path
 from atelier.domain.plan import FileSpec, Plan
 from atelier.domain.report import TestCase
+from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME
 
 
 def is_test_module(path: str) -> bool:

@@ -16,10 +16,7 @@ from typing import Any
 
 from atelier.agents.coder import write_file
 from atelier.agents.documenter import fallback_readme, write_docs
-from atelier.agents.examples import parse_examples, spec_examples_test
 from atelier.agents.planner import plan_named_file, plan_project
-from atelier.agents.prompts import is_test_path
-from atelier.agents.request_sections import file_section, request_for_file
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
 from atelier.agents.tester import write_tests
@@ -33,6 +30,7 @@ from atelier.domain.errors import (
 )
 from atelier.domain.events import Event, EventType
 from atelier.domain.job import STEPS, Checkpoint, JobResult, JobStatus, TestRound
+from atelier.domain.paths import is_test_path
 from atelier.domain.plan import FileSpec, Plan
 from atelier.domain.report import TestReport
 from atelier.domain.spec import Role, Spec
@@ -55,6 +53,8 @@ from atelier.pipeline.static_check import (
 from atelier.pipeline.test_mending import mend_python_test
 from atelier.sandbox import run_tests
 from atelier.settings import Settings
+from atelier.spec.examples import parse_examples, spec_examples_test
+from atelier.spec.request_sections import file_section, request_for_file
 
 # Share of the progress bar each step represents once done.
 _STEP_WEIGHT = {"plan": 0.1, "code": 0.3, "test": 0.15, "fix": 0.2, "review": 0.1, "docs": 0.1,
@@ -379,8 +379,10 @@ class PipelineRun:
             step_durations_s=dict(self.state.step_durations_s),
             duration_s=round(time.monotonic() - started, 3),
         )
+        verdict = result.verdict
         await self.emit("job_finished", None, status=status, reason=reason,
-                        usage=result.usage.model_dump(), fix_rounds=result.fix_rounds)
+                        usage=result.usage.model_dump(), fix_rounds=result.fix_rounds,
+                        verdict=verdict.verdict, verdict_detail=verdict.detail())
         return result
 
     async def _run_step(self, step: str) -> None:

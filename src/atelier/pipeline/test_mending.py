@@ -20,7 +20,7 @@ import re
 import symtable
 from collections.abc import Mapping
 
-from atelier.agents.prompts import module_name
+from atelier.domain.paths import module_name
 from atelier.pipeline.static_check import module_names, python_test_file_compiles, undefined_names
 
 _TEST_FUNCTION = re.compile(r"^\s*(async\s+)?def test", re.MULTILINE)

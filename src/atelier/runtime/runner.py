@@ -23,6 +23,7 @@ from atelier.domain.errors import AtelierError, NotFound
 from atelier.domain.events import Event
 from atelier.domain.job import TERMINAL_STATUSES, JobResult
 from atelier.domain.spec import JobOptions, Role, Spec
+from atelier.domain.verdict import judge
 from atelier.llm.base import LLM
 from atelier.llm.recording import CallRecorder
 from atelier.observability.logging import bind_context, get_logger
@@ -350,6 +351,7 @@ class InProcessRunner:
                     parent_job_id or job_id, result.files, report, instructions
                 )
             tests = result.final_report
+            verdict = result.verdict
             await repo.finish(
                 job_id,
                 result.status,
@@ -357,6 +359,7 @@ class InProcessRunner:
                 usage=usage,
                 tests=tests if tests is not None else None,
                 duration=_duration(row, result),
+                verdict=verdict,
             )
         self.job_changed(job_id, parent_job_id)
         self.metrics.jobs_total.labels(result.status).inc()
@@ -374,6 +377,8 @@ class InProcessRunner:
             usage=usage.model_dump(),
             version=version,
             project_id=parent_job_id or job_id,
+            verdict=verdict.verdict,
+            verdict_detail=verdict.detail(),
         )
         await publish_event(
             self.sessionmaker, self.bus, Event(job_id=job_id, type="job_finished", data=data)
@@ -385,13 +390,17 @@ class InProcessRunner:
             row = await repo.get(job_id)
             if row.status in TERMINAL_STATUSES:
                 return row.status
-            await repo.finish(job_id, status, reason)
+            # No result to judge (never started, or stopped without one): untested.
+            verdict = judge([], status, reason=reason)
+            await repo.finish(job_id, status, reason, verdict=verdict)
         self.job_changed(job_id)
         self.metrics.jobs_total.labels(status).inc()
+        data = {"status": status, "reason": reason, "verdict": verdict.verdict,
+                "verdict_detail": verdict.detail()}
         await publish_event(
             self.sessionmaker,
             self.bus,
-            Event(job_id=job_id, type="job_finished", data={"status": status, "reason": reason}),
+            Event(job_id=job_id, type="job_finished", data=data),
         )
         return status
 

@@ -10,7 +10,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,7 +128,8 @@ def _kill_everything(pid: int, user: SandboxUser | None, cgroup: PidsCgroup | No
 
 
 async def run_command(
-    workdir: Path, argv: list[str], limits: SandboxLimits, backend: str = "auto"
+    workdir: Path, argv: list[str], limits: SandboxLimits, backend: str = "auto",
+    *, read_only: Sequence[Path] = (),
 ) -> SandboxResult:
     """Run ``argv`` in ``workdir`` inside the sandbox and return what happened.
 
@@ -136,6 +137,9 @@ async def run_command(
     fallbacks it runs in ``workdir`` itself. When Atelier runs as root, ``workdir``
     is handed to a per-run uid for the run and given back afterwards.
     A failing, crashing or timed-out command is a normal result, not an error.
+    ``read_only`` are host directories the command needs (a project's installed
+    dependencies): bwrap binds them read-only at the same path; the fallbacks see the
+    host filesystem anyway.
     Raises :class:`SandboxError` when the sandbox itself cannot start the command
     (unknown or broken backend, missing work dir, empty argv).
     """
@@ -162,7 +166,9 @@ async def run_command(
             etc_dir.chmod(0o755)
             write_etc(etc_dir, user)
             env = _sandbox_env(chosen, Path(SANDBOX_WORKDIR))
-            full = [*bwrap_prefix(workdir, etc_dir, user, limits.max_file_mb, env), *inner]
+            prefix = bwrap_prefix(workdir, etc_dir, user, limits.max_file_mb, env,
+                                  extra_ro=read_only)
+            full = [*prefix, *inner]
             cwd = "/"
         elif chosen == "unshare":
             full, cwd = [*unshare_prefix(), *inner], str(workdir)

@@ -10,7 +10,9 @@ import tempfile
 from pathlib import Path
 
 from atelier.domain.errors import InvalidPath, SandboxError
-from atelier.domain.report import TestCase, TestReport
+from atelier.domain.report import SandboxPolicy, TestCase, TestReport
+from atelier.sandbox.backends import guarantees, process_containment
+from atelier.sandbox.env_policy import PreparedEnvironment
 from atelier.sandbox.junit import MAX_JUNIT_BYTES, JUnitError, ParsedTests, parse_junit
 from atelier.sandbox.limits import SandboxLimits
 from atelier.sandbox.process import SandboxResult, run_command
@@ -72,9 +74,9 @@ def select_test_paths(test_command: str | None, root: Path) -> list[str]:
     return paths
 
 
-def _pytest_argv(paths: list[str]) -> list[str]:
+def _pytest_argv(paths: list[str], python: Path | None = None) -> list[str]:
     return [
-        sys.executable,
+        str(python) if python is not None else sys.executable,
         "-m",
         "pytest",
         "-q",
@@ -115,6 +117,31 @@ def _read_capped(path: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+def sandbox_policy(
+    backend: str, limits: SandboxLimits, environment: PreparedEnvironment | None
+) -> SandboxPolicy:
+    """What the code of a run could reach: the backend's guarantees here, its limits."""
+    props = guarantees(backend)
+    containment = process_containment(backend)
+    return SandboxPolicy(
+        backend=backend,
+        network="none" if "network" in props else "host",
+        filesystem=(
+            "host hidden; system directories and dependencies read-only; the project "
+            "directory is the only writable path; private /tmp"
+            if "filesystem" in props else "host filesystem visible (weak isolation)"
+        ),
+        processes={"uid": "per-run uid with RLIMIT_NPROC", "cgroup": "per-run pids cgroup",
+                   "user": "RLIMIT_NPROC of the service's uid"}.get(containment or "",
+                                                                      "not contained"),
+        limits={"wall_time_s": limits.wall_time_s, "cpu_s": limits.cpu_s,
+                "memory_mb": limits.memory_mb, "max_processes": limits.max_processes,
+                "max_file_mb": limits.max_file_mb},
+        environment=environment.summary if environment is not None else
+        "no third-party packages",
+    )
+
+
 def _report(
     parsed: ParsedTests | None, result: SandboxResult, command: str, why_missing: str
 ) -> TestReport:
@@ -145,12 +172,15 @@ async def run_tests(
     *,
     test_command: str | None = None,
     backend: str = "auto",
+    environment: PreparedEnvironment | None = None,
 ) -> TestReport:
     """Write ``files`` to a fresh temp dir, run its tests in the sandbox, parse the results.
 
     python: ``python -m pytest`` with JUnit XML; javascript: ``node --test`` with TAP.
     ``test_command`` only selects test paths (see :func:`select_test_paths`); it is never run.
-    Failing tests, crashes and timeouts come back as a report (errors >= 1 when no
+    ``environment`` holds the project's installed dependencies: pytest runs with its
+    interpreter, node finds its ``node_modules`` through a link; both are mounted
+    read-only. Failing tests, crashes and timeouts come back as a report (errors >= 1 when no
     results could be read). Raises :class:`InvalidPath` for a path escaping the
     project, :class:`SandboxError` for an unsupported language or a sandbox that
     cannot start.
@@ -161,8 +191,13 @@ async def run_tests(
     try:
         await asyncio.to_thread(write_project, root, files)
         paths = select_test_paths(test_command, root)
+        read_only = environment.mounts if environment is not None else []
+        if environment is not None and environment.node_modules is not None:
+            link = root / "node_modules"
+            await asyncio.to_thread(shutil.rmtree, link, True)
+            await asyncio.to_thread(link.symlink_to, environment.node_modules, True)
         if language == "python":
-            argv = _pytest_argv(paths)
+            argv = _pytest_argv(paths, environment.python if environment else None)
             result_file = root / JUNIT_FILE
             run_limits = limits
         else:
@@ -178,7 +213,7 @@ async def run_tests(
             )
         # Anything already there was written by the project, not by the runner.
         result_file.unlink(missing_ok=True)
-        result = await run_command(root, argv, run_limits, backend)
+        result = await run_command(root, argv, run_limits, backend, read_only=read_only)
         command = shlex.join(argv)
         text = await asyncio.to_thread(_read_capped, result_file)
         parsed: ParsedTests | None = None
@@ -188,6 +223,8 @@ async def run_tests(
                 parsed = parse_junit(text) if language == "python" else parse_tap(text)
             except JUnitError as exc:
                 why = str(exc)
-        return _report(parsed, result, command, why)
+        report = _report(parsed, result, command, why)
+        report.policy = sandbox_policy(result.isolation, run_limits, environment)
+        return report
     finally:
         await asyncio.to_thread(shutil.rmtree, root, True)

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from atelier.domain.errors import InvalidSpec, NotFound
 from atelier.domain.job import STEPS, TERMINAL_STATUSES
 from atelier.domain.spec import Spec
+from atelier.domain.verdict import Verdict
 from atelier.store.blobs import BlobStore
 from atelier.store.models import JobRow, VersionFileRow, VersionRow, new_id
 from atelier.store.types import utcnow
@@ -225,11 +226,13 @@ class JobRepo:
         usage: JsonLike | None = None,
         tests: JsonLike | None = None,
         duration: float | None = None,
+        verdict: Verdict | None = None,
     ) -> JobRow:
         """End a job with a terminal status; releases its lease.
 
-        `duration` defaults to the wall time since it started. Raises InvalidSpec for
-        a non-terminal status and NotFound for an unknown job.
+        `duration` defaults to the wall time since it started; `verdict` is stored as
+        its word and its detail. Raises InvalidSpec for a non-terminal status and
+        NotFound for an unknown job.
         """
         if status not in TERMINAL_STATUSES:
             raise InvalidSpec(f"{status!r} is not a terminal status")
@@ -247,6 +250,9 @@ class JobRepo:
         if duration is None and row.started_at is not None:
             duration = (now - row.started_at).total_seconds()
         row.duration_s = duration
+        if verdict is not None:
+            row.verdict = verdict.verdict
+            row.verdict_detail = verdict.detail()
         row.worker_id = None
         row.lease_expires_at = None
         await self.session.flush()

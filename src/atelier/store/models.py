@@ -124,6 +124,10 @@ class JobRow(Base):
     usage: Mapped[dict[str, Any]] = mapped_column(default=dict)
     tests: Mapped[dict[str, Any]] = mapped_column(default=dict)
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # verified | failing | untested, set when the job finishes (None before, and for
+    # jobs that finished before verdicts existed); the detail is `Verdict.detail()`.
+    verdict: Mapped[str | None] = mapped_column(String(16), default=None)
+    verdict_detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)

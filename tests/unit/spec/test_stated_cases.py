@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from atelier.agents.examples import (
+from atelier.spec.examples import (
     EXAMPLES_TEST_PATH,
     example_calls,
     parse_examples,
     spec_examples_test,
 )
-from atelier.agents.stated_cases import StatedCase, parse_stated_cases
+from atelier.spec.stated_cases import StatedCase, parse_stated_cases
 from tests.unit.agents.test_examples import HUMANEVAL, run_pytest
 from tests.unit.agents.test_inline_examples import PROJECTS, _node_test
 

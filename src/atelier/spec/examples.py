@@ -14,10 +14,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from atelier.agents.examples_js import javascript_examples_test
-from atelier.agents.inline_examples import SPEC_EXAMPLES_NAME, parse_inline_examples
-from atelier.agents.prompts import is_test_path, module_name
-from atelier.agents.stated_cases import StatedCase, parse_stated_cases
+from atelier.domain.paths import is_test_path, module_name
+from atelier.spec.examples_js import javascript_examples_test
+from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME, parse_inline_examples
+from atelier.spec.stated_cases import StatedCase, parse_stated_cases
 
 EXAMPLES_TEST_PATH = f"tests/{SPEC_EXAMPLES_NAME}.py"
 # Seconds one Python example may run: examples take milliseconds; a loop that never ends

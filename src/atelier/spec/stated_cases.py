@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from atelier.agents.request_sections import BULLET
+from atelier.spec.request_sections import BULLET
 
 CaseKind = Literal["raises", "returns", "unchanged"]
 
