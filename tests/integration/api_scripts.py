@@ -24,6 +24,10 @@ REVISED_CODE = (
     "```python\ndef add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n\n\n"
     "def sub(a, b):\n    return a - b\n```"
 )
+# `add` subtracts: test_add fails, test_mul passes (and the scripted coder repeats it).
+BUGGY_CODE = (
+    "```python\ndef add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n```"
+)
 TESTS = {
     "files": [
         {

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import websockets
 from api_harness import LiveServer, api_postgres_url, api_sqlite_template, db_url, live
+from api_scripts import BUGGY_CODE
 
 __all__ = ["api_postgres_url", "api_sqlite_template", "db_url", "live"]
 
@@ -80,6 +81,25 @@ async def test_subscribe_replays_the_log_then_streams_live_in_order(live: LiveSe
     ]
     assert [e["seq"] for e in log] == seqs
     assert streamed[-1]["data"]["status"] == "succeeded"
+
+
+async def test_the_final_event_carries_the_verdict(live: LiveServer) -> None:
+    api = live.api
+    script = api.script("slow-buggy", delay_s=0.3, code=BUGGY_CODE)
+    job_id = await api.create_job(api.alice, script=script,
+                                  options={"max_fix_rounds": 0, "review": False})
+    ws = await connect(live, api.alice.key)
+    try:
+        await ws.send(json.dumps({"action": "subscribe", "job_id": job_id}))
+        finished = (await recv_until(ws, is_finished))[-1]["event"]
+    finally:
+        await ws.close()
+    # The job succeeds, and the last event says plainly that its code fails.
+    assert finished["data"]["status"] == "succeeded"
+    assert finished["data"]["verdict"] == "failing"
+    assert finished["data"]["verdict_detail"]["failing_tests"] == ["tests.test_calc::test_add"]
+    body = (await api.client.get(f"/api/jobs/{job_id}", headers=api.alice.headers)).json()
+    assert body["verdict_detail"] == finished["data"]["verdict_detail"]
 
 
 async def test_subscribe_since_replays_only_later_events(live: LiveServer) -> None:

@@ -45,7 +45,7 @@ def _option(argv: list[str], name: str) -> str | None:
 def not_run_because(argv: list[str]) -> str | None:
     """Why a README command is not run here, or None when it is."""
     command = argv[1:3]
-    if command[0] == "generate":
+    if command[:1] == ["generate"]:
         provider = _option(argv, "--provider")
         if provider is None or provider == "local":
             return ("writes with the local model (minutes on a CPU): "
@@ -58,10 +58,6 @@ def not_run_because(argv: list[str]) -> str | None:
         return ("runs the local model: test_model_pull.py::"
                 "test_check_runs_one_humaneval_problem_on_the_installed_qwen")
     return None
-
-
-def _id(argv: list[str]) -> str:
-    return " ".join(argv[1:3])
 
 
 def test_readme_shows_a_scripted_generate_and_models_list_that_run_here() -> None:
@@ -104,6 +100,7 @@ def run_as_written(
 def check_generated_project(out: Path) -> None:
     report = json.loads((out / "ATELIER_REPORT.json").read_text(encoding="utf-8"))
     assert report["status"] == "succeeded"
+    assert report["verdict"]["verdict"] == "verified"
     assert report["tests"]["passed"] > 0
     assert report["tests"]["failed"] == report["tests"]["errors"] == 0
     assert (out / "README.md").is_file() and (out / "ATELIER_REPORT.md").is_file()

@@ -20,6 +20,8 @@ class Requirement(BaseModel):
     name: str
     spec: str = ""
     source: DependencySource = "plan"
+    # Where it was found: the manifest or the file that imports it ("" for the plan).
+    origin: str = ""
 
     @property
     def text(self) -> str:

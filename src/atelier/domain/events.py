@@ -15,6 +15,7 @@ EventType = Literal[
     "agent_call",
     "file_written",
     "test_run",
+    "dependencies_installed",
     "finding",
     "usage",
     "budget_exhausted",

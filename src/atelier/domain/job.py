@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from atelier.domain.environment import EnvironmentReport
 from atelier.domain.plan import Plan
 from atelier.domain.report import TestReport
 from atelier.domain.review import Finding
@@ -46,6 +47,8 @@ class Checkpoint(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     step_durations_s: dict[str, float] = Field(default_factory=dict)
     stop_reason: str | None = None
+    # The dependencies of the files as they stand (the last environment prepared for them).
+    environment: EnvironmentReport | None = None
 
 
 class JobResult(BaseModel):
@@ -62,6 +65,7 @@ class JobResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     step_durations_s: dict[str, float] = Field(default_factory=dict)
     duration_s: float = 0.0
+    environment: EnvironmentReport | None = None
 
     @property
     def final_report(self) -> TestReport | None:

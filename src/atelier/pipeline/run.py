@@ -20,6 +20,7 @@ from atelier.agents.planner import plan_named_file, plan_project
 from atelier.agents.reviewer import review_project
 from atelier.agents.single import write_project_single
 from atelier.agents.tester import write_tests
+from atelier.domain.environment import EnvironmentReport
 from atelier.domain.errors import (
     AtelierError,
     BudgetExceeded,
@@ -36,6 +37,7 @@ from atelier.domain.report import TestReport
 from atelier.domain.spec import Role, Spec
 from atelier.llm.base import LLM
 from atelier.pipeline.config import RunConfig
+from atelier.pipeline.dependencies import ProjectEnvironments, with_dependency_findings
 from atelier.pipeline.fixing import FixLoop
 from atelier.pipeline.metering import JobMeter, MeteredLLM
 from atelier.pipeline.ports import CheckpointStore, EventSink
@@ -52,6 +54,7 @@ from atelier.pipeline.static_check import (
 )
 from atelier.pipeline.test_mending import mend_python_test
 from atelier.sandbox import run_tests
+from atelier.sandbox.env_policy import DependencyPolicy
 from atelier.settings import Settings
 from atelier.spec.examples import parse_examples, spec_examples_test
 from atelier.spec.request_sections import file_section, request_for_file
@@ -94,6 +97,8 @@ class PipelineRun:
             role: MeteredLLM(llm, self.meter) for role, llm in llms.items()
         }
         self.state = Checkpoint()
+        self.environments = ProjectEnvironments(DependencyPolicy.from_settings(settings),
+                                                on_prepared=self.dependencies_installed)
 
     # --- events -----------------------------------------------------------------
     async def emit(self, type_: EventType, step: str | None = None, **data: Any) -> None:
@@ -115,6 +120,12 @@ class PipelineRun:
                         # What the job has spent by the end of this round: the cost of
                         # each fix strategy is visible live (and to the benchmarks).
                         completion_tokens=self.meter.usage.completion_tokens)
+
+    async def dependencies_installed(self, report: EnvironmentReport) -> None:
+        await self.emit("dependencies_installed", self.meter.current_step,
+                        language=report.language, index=report.index, reused=report.reused,
+                        installed=[p.model_dump() for p in report.installed],
+                        findings=[f.model_dump() for f in report.findings])
 
     # --- helpers used by the steps and the fix loop -------------------------------
     @property
@@ -138,9 +149,14 @@ class PipelineRun:
         remaining = self.meter.remaining_wall_s()
         if remaining is not None and remaining < limits.wall_time_s:
             limits = replace(limits, wall_time_s=max(1.0, remaining))
-        report = await run_tests(self.all_files(sources), self.plan.language, limits,
+        files = self.all_files(sources)
+        # Installed outside the sandbox (it downloads); the tests then run without network.
+        environment = await self.environments.for_files(
+            self.plan.language, self.plan.dependencies, files, project_name=self.plan.name)
+        report = await run_tests(files, self.plan.language, limits,
                                  test_command=self.plan.test_command,
-                                 backend=self.config.sandbox_backend)
+                                 backend=self.config.sandbox_backend, environment=environment)
+        report = with_dependency_findings(report, environment.report)
         return with_static_issues(report, check_sources(sources, self.plan.language))
 
     @cached_property
@@ -340,7 +356,14 @@ class PipelineRun:
         await self.file_written("README.md", readme, "documenter")
 
     async def step_package(self) -> None:
-        """Nothing to compute: the result is assembled from the state; writing is the caller's."""
+        """Record the environment of the files as delivered (its pinned manifests go into
+        the deliverable); the rest is assembled from the state, and writing is the caller's."""
+        if self.state.plan is None or self.config.strategy == "single":
+            return
+        prepared = await self.environments.for_files(
+            self.plan.language, self.plan.dependencies, self.all_files(),
+            project_name=self.plan.name)
+        self.state.environment = prepared.report
 
     # --- driver -----------------------------------------------------------------
     async def execute(self) -> JobResult:
@@ -378,12 +401,22 @@ class PipelineRun:
             fix_rounds=self.state.fix_rounds, usage=self.meter.usage.model_copy(),
             step_durations_s=dict(self.state.step_durations_s),
             duration_s=round(time.monotonic() - started, 3),
+            environment=self._final_environment(),
         )
         verdict = result.verdict
         await self.emit("job_finished", None, status=status, reason=reason,
                         usage=result.usage.model_dump(), fix_rounds=result.fix_rounds,
                         verdict=verdict.verdict, verdict_detail=verdict.detail())
         return result
+
+    def _final_environment(self) -> EnvironmentReport | None:
+        """The environment of the delivered files: recorded by the package step, or (for a
+        job cut short) the one its last test run had, when its files have not changed since."""
+        if self.state.environment is not None or self.state.plan is None:
+            return self.state.environment
+        known = self.environments.known(self.plan.language, self.plan.dependencies,
+                                        self.all_files())
+        return known.report if known is not None else None
 
     async def _run_step(self, step: str) -> None:
         self.meter.check()

@@ -82,10 +82,11 @@ class Collected:
         self.requirements: dict[str, Requirement] = {}
         self.findings: list[DependencyFinding] = []
 
-    def add(self, name: str, spec: str, source: DependencySource) -> None:
+    def add(self, name: str, spec: str, source: DependencySource, origin: str = "") -> None:
         known = self.requirements.get(name)
         if known is None:
-            self.requirements[name] = Requirement(name=name, spec=spec, source=source)
+            self.requirements[name] = Requirement(name=name, spec=spec, source=source,
+                                                  origin=origin)
         elif spec and not known.spec:
             self.requirements[name] = known.model_copy(update={"spec": spec})
 
@@ -105,7 +106,9 @@ def _python_local_names(files: Iterable[str]) -> set[str]:
     return names
 
 
-def _add_python_requirement(out: Collected, text: str, source: DependencySource) -> None:
+def _add_python_requirement(
+    out: Collected, text: str, source: DependencySource, origin: str = ""
+) -> None:
     text = text.split("#", 1)[0].strip()
     if not text or text.startswith("-"):
         return
@@ -122,7 +125,7 @@ def _add_python_requirement(out: Collected, text: str, source: DependencySource)
     if (name in _NOT_PACKAGES or name in PYTHON_TEST_TOOLS or name.startswith("pytest-")
             or parsed.name in sys.stdlib_module_names):
         return
-    out.add(name, str(parsed.specifier), source)
+    out.add(name, str(parsed.specifier), source, origin)
 
 
 def _python_imports(source: str) -> set[str]:
@@ -148,7 +151,7 @@ def python_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Co
         base = posixpath.basename(path)
         if base == "requirements.txt":
             for line in content.splitlines():
-                _add_python_requirement(out, line, "manifest")
+                _add_python_requirement(out, line, "manifest", path)
         elif base == "pyproject.toml" and "/" not in path:
             try:
                 project = tomllib.loads(content).get("project", {})
@@ -156,7 +159,7 @@ def python_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Co
                 continue
             for text in project.get("dependencies", []) if isinstance(project, dict) else []:
                 if isinstance(text, str):
-                    _add_python_requirement(out, text, "manifest")
+                    _add_python_requirement(out, text, "manifest", path)
     local = _python_local_names(files)
     for path, content in files.items():
         if not path.endswith(".py"):
@@ -166,7 +169,7 @@ def python_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Co
                 continue
             dist = normalize_python_name(PYTHON_IMPORT_ALIASES.get(name, name))
             if dist not in out.requirements:
-                out.add(dist, "", "import")
+                out.add(dist, "", "import", path)
     return out
 
 
@@ -181,7 +184,9 @@ def _npm_package(specifier: str) -> str | None:
     return name
 
 
-def _add_npm_requirement(out: Collected, name: str, spec: str, source: DependencySource) -> None:
+def _add_npm_requirement(
+    out: Collected, name: str, spec: str, source: DependencySource, origin: str = ""
+) -> None:
     name = name.strip()
     if not _NPM_NAME.match(name):
         out.refuse(name, f"`{name}` is not a valid npm package name")
@@ -192,7 +197,7 @@ def _add_npm_requirement(out: Collected, name: str, spec: str, source: Dependenc
         out.refuse(name, f"`{name}` comes from {spec!r}; only packages from the configured "
                    "registry are installed")
         return
-    out.add(name, "" if spec in ("*", "latest") else spec, source)
+    out.add(name, "" if spec in ("*", "latest") else spec, source, origin)
 
 
 def node_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Collected:
@@ -213,14 +218,15 @@ def node_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Coll
             section = data.get(key) if isinstance(data, dict) else None
             if isinstance(section, dict):
                 for name, spec in section.items():
-                    _add_npm_requirement(out, str(name), str(spec), "manifest")
+                    _add_npm_requirement(out, str(name), str(spec), "manifest",
+                                         "package.json")
     for path, content in files.items():
         if not path.endswith((".js", ".mjs", ".cjs", ".jsx")):
             continue
         for match in _JS_SPECIFIER.finditer(content):
             package = _npm_package(match.group(2))
             if package is not None and package not in out.requirements:
-                _add_npm_requirement(out, package, "", "import")
+                _add_npm_requirement(out, package, "", "import", path)
     return out
 
 

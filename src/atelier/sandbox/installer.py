@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import signal
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,15 @@ def tree_size_bytes(root: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(dirpath, name)).st_size
     return total
+
+
+def new_build_directory(parent: Path) -> Path:
+    """An empty directory beside where the build will be published (same filesystem, so
+    publishing is a rename), readable by the sandbox's uid unlike mkdtemp's 0700."""
+    parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".build-", dir=parent))
+    building.chmod(0o755)
+    return building
 
 
 def publish_directory(built: Path, final: Path) -> bool:

@@ -7,11 +7,11 @@ read-only for the test run; its ``package-lock.json`` pins what was tested.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,19 @@ from atelier.domain.environment import (
 )
 from atelier.domain.errors import SandboxError
 from atelier.sandbox.env_policy import DependencyPolicy, PreparedEnvironment
-from atelier.sandbox.installer import publish_directory, run_installer, tree_size_bytes
+from atelier.sandbox.installer import (
+    new_build_directory,
+    publish_directory,
+    run_installer,
+    tree_size_bytes,
+)
 
 _ENV_NAME = "atelier-environment"
-_NOT_FOUND = re.compile(r"404 Not Found - GET \S+/(@?[^/\s]+(?:%2[fF][^/\s]+)?) ")
-_NOT_IN_REGISTRY = re.compile(r"'(@?[^@'\s]+)@[^']*' is not in this registry")
+_FINDINGS = "atelier-findings.json"
+_NOT_FOUND = re.compile(r"404 Not Found - GET \S+/(@?[^/\s]+(?:%2[fF][^/\s]+)?)(?=\s|$)",
+                        re.MULTILINE)
+_NOT_IN_REGISTRY = re.compile(
+    r"'(@?[^@'\s]+)@[^']*' (?:is not in this registry|could not be found)")
 _NO_VERSION = re.compile(r"No matching version found for (@?[^@\s]+)@(\S+?)\.?\s")
 
 
@@ -106,39 +114,17 @@ async def prepare_node(
                         if (why := policy.refusal(r.name)) is not None]
     if not kept:
         return PreparedEnvironment(report=report)
+    # Keyed by what was asked (names npm turns down included), so a later job asking the same
+    # finds the environment, and the findings recorded with it, without running npm.
     final = _env_dir(policy, kept, registry)
     reused = final.is_dir()
     if not reused:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=".build-", dir=final.parent))
-        problem: str | None = None
-        while kept:
-            ok, output = await _npm_install(kept, policy, building)
-            if ok:
-                break
-            blamed = explain_failure(output, kept) or [
-                DependencyFinding(name=r.name, message=f"`{r.name}` could not be installed: "
-                                  f"{_last_error(output)}") for r in kept]
-            report.findings += blamed
-            names = {f.name for f in blamed}
-            kept = [r for r in kept if r.name not in names]
-        if not kept:
-            shutil.rmtree(building, ignore_errors=True)
-            return PreparedEnvironment(report=report)
-        lock = json.loads((building / "package-lock.json").read_text(encoding="utf-8"))
-        installed = _locked(lock)
-        problem = _over_limits(installed, building, policy)
+        problem = await _build(kept, policy, final)
         if problem is not None:
-            shutil.rmtree(building, ignore_errors=True)
-            report.findings += [DependencyFinding(name=r.name, message=f"`{r.name}` was not "
-                                f"installed: {problem}") for r in kept]
+            report.findings += problem
             return PreparedEnvironment(report=report)
-        # Keyed by the kept requirements: a later job asking the same finds it directly.
-        final = _env_dir(policy, kept, registry)
-        if not final.is_dir():
-            publish_directory(building, final)
-        else:
-            shutil.rmtree(building, ignore_errors=True)
+    recorded = json.loads((final / _FINDINGS).read_text(encoding="utf-8"))
+    report.findings += [DependencyFinding.model_validate(f) for f in recorded]
     final.touch()
     lock = json.loads((final / "package-lock.json").read_text(encoding="utf-8"))
     report.installed = _locked(lock)
@@ -146,6 +132,38 @@ async def prepare_node(
     report.reused = reused
     return PreparedEnvironment(report=report, node_modules=final / "node_modules",
                                mounts=[final])
+
+
+async def _build(requirements: list[Requirement], policy: DependencyPolicy,
+                 final: Path) -> list[DependencyFinding] | None:
+    """Install into a fresh directory and publish it at ``final``; the findings that
+    left nothing to publish, or None when it was published."""
+    building = await asyncio.to_thread(new_build_directory, final.parent)
+    findings: list[DependencyFinding] = []
+    kept = list(requirements)
+    while kept:
+        ok, output = await _npm_install(kept, policy, building)
+        if ok:
+            break
+        blamed = explain_failure(output, kept) or [
+            DependencyFinding(name=r.name, message=f"`{r.name}` could not be installed: "
+                              f"{_last_error(output)}") for r in kept]
+        findings += blamed
+        names = {f.name for f in blamed}
+        kept = [r for r in kept if r.name not in names]
+    problem = None
+    if kept:
+        lock = json.loads((building / "package-lock.json").read_text(encoding="utf-8"))
+        problem = _over_limits(_locked(lock), building, policy)
+        findings += [DependencyFinding(name=r.name, message=f"`{r.name}` was not installed: "
+                                       f"{problem}") for r in kept if problem is not None]
+    if not kept or problem is not None:
+        shutil.rmtree(building, ignore_errors=True)
+        return findings
+    (building / _FINDINGS).write_text(
+        json.dumps([f.model_dump() for f in findings]), encoding="utf-8")
+    publish_directory(building, final)
+    return None
 
 
 def _over_limits(installed: list[InstalledPackage], root: Path,

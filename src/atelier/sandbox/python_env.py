@@ -10,6 +10,7 @@ so a project's own pins always win and the deliverable never lists the test runn
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import hashlib
 import os
@@ -34,6 +35,7 @@ from atelier.domain.errors import SandboxError
 from atelier.sandbox.dependencies import normalize_python_name
 from atelier.sandbox.env_policy import DependencyPolicy, PreparedEnvironment, requirement_lines
 from atelier.sandbox.installer import (
+    new_build_directory,
     publish_directory,
     run_installer,
     tree_size_bytes,
@@ -194,8 +196,7 @@ async def test_tools_dir(policy: DependencyPolicy) -> Path:
     final = policy.cache_dir / "python-test-tools" / f"{_tag()}-{key}"
     if final.is_dir():
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=".build-", dir=final.parent))
+    building = await asyncio.to_thread(new_build_directory, final.parent)
     argv = [uv_binary(), "pip", "install", "--no-build", "--quiet", "--python", _interpreter(),
             "--target", str(building / "site"), *_tool_pins()]
     run = await run_installer(argv, cwd=building, env=_uv_env(policy),
@@ -216,8 +217,7 @@ def _env_dir(policy: DependencyPolicy, lock: list[LockedPackage], tools: Path) -
 async def _build_venv(final: Path, lock_text: str, tools: Path,
                       policy: DependencyPolicy) -> str | None:
     """Build the venv for ``lock_text`` at ``final``; an error message, or None."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=".build-", dir=final.parent))
+    building = await asyncio.to_thread(new_build_directory, final.parent)
     env = _uv_env(policy)
     made = await run_installer(
         [uv_binary(), "venv", "--quiet", "--relocatable", "--python", _interpreter(),

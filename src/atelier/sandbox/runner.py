@@ -98,6 +98,9 @@ def _node_argv(paths: list[str], limits: SandboxLimits) -> list[str]:
     return [
         node,
         f"--max-old-space-size={max(16, limits.memory_mb)}",
+        # WebAssembly (fetch's HTTP parser, for one) reserves ~10 GB of guard pages per
+        # instance, far over RLIMIT_AS; without the trap handler it checks bounds instead.
+        "--disable-wasm-trap-handler",
         "--test",
         # TAP to a file for parsing (the stdout tail may be cut), spec to the output.
         "--test-reporter=tap",

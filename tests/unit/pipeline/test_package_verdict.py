@@ -5,21 +5,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from atelier.domain.job import JobResult, TestRound
+from atelier.domain.job import JobResult, JobStatus, TestRound
 from atelier.domain.report import TestCase, TestReport
 from atelier.pipeline.package import REPORT_JSON, REPORT_MD, build_report, render_report_md
 from atelier.pipeline.package import write_project as write_deliverable
 from atelier.pipeline.verdict_report import MAX_LISTED_FAILURES
 
 
-def result_with(*cases: TestCase, status: str = "succeeded") -> JobResult:
+def result_with(*cases: TestCase, status: JobStatus = "succeeded") -> JobResult:
     report = TestReport(
         passed=sum(c.outcome == "passed" for c in cases),
         failed=sum(c.outcome == "failed" for c in cases),
         errors=sum(c.outcome == "error" for c in cases),
         cases=list(cases),
     )
-    return JobResult(job_id="job-1", status=status,  # type: ignore[arg-type]
+    return JobResult(job_id="job-1", status=status,
                      files={"calc/ops.py": "def add(a, b):\n    return a - b\n"},
                      rounds=[TestRound(round=0, report=report, strategy="initial")])
 

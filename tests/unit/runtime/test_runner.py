@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from atelier.domain.events import Event
-from atelier.domain.job import JobResult
+from atelier.domain.job import JobResult, TestRound
+from atelier.domain.report import TestCase, TestReport
 from atelier.domain.spec import Spec
 from atelier.observability.metrics import Metrics
 from atelier.pipeline.ports import EventSink
@@ -37,6 +38,7 @@ class FakePipeline:
         self.release = asyncio.Event()
         self.started: list[str] = []
         self.crash = False
+        self.rounds: list[TestRound] = []
 
     async def __call__(
         self, job_id: str, spec: Spec, *, emit: EventSink, cancel_event: asyncio.Event, **_: Any
@@ -62,7 +64,8 @@ class FakePipeline:
             )
         )
         await emit(Event(job_id=job_id, type="job_finished", data={"status": "succeeded"}))
-        return JobResult(job_id=job_id, status="succeeded", files={"main.py": "print(1)\n"})
+        return JobResult(job_id=job_id, status="succeeded", files={"main.py": "print(1)\n"},
+                         rounds=self.rounds)
 
 
 @pytest.fixture
@@ -152,6 +155,58 @@ async def test_cancel_of_a_queued_job_and_of_a_running_one(sessionmaker: Session
         assert pipeline.started == [running], "the cancelled queued job never started"
     finally:
         await runner.close()
+
+
+async def test_a_finished_job_stores_its_verdict_and_its_final_event_carries_it(
+    sessionmaker: SessionMaker,
+) -> None:
+    pipeline = FakePipeline()
+    failing = TestReport(passed=1, failed=1, cases=[
+        TestCase(name="test_add", classname="tests.test_main", outcome="failed", message="no"),
+        TestCase(name="test_mul", classname="tests.test_main", outcome="passed")])
+    pipeline.rounds = [TestRound(round=0, report=failing)]
+    pipeline.release.set()
+    runner = make_runner(sessionmaker, pipeline)
+    await runner.start()
+    try:
+        job_id = await new_job(sessionmaker)
+        runner.submit(job_id)
+        await until(lambda: _is(sessionmaker, job_id, "succeeded"))
+        async with session_scope(sessionmaker) as session:
+            row = await JobRepo(session).get(job_id)
+            events = await EventLog(session).list(job_id)
+            report = (await VersionRepo(session).list(job_id))[0].report
+    finally:
+        await runner.close()
+    assert row.verdict == "failing"
+    assert row.verdict_detail is not None
+    assert row.verdict_detail["failing_tests"] == ["tests.test_main::test_add"]
+    # The stand-in's own job_finished carries no verdict: the runner's final event does.
+    assert events[-1].type == "job_finished" and events[-1].data["verdict"] == "failing"
+    assert events[-1].data["verdict_detail"] == row.verdict_detail
+    assert report["verdict"]["verdict"] == "failing"
+
+
+async def test_a_job_cancelled_before_it_ran_is_untested(sessionmaker: SessionMaker) -> None:
+    pipeline = FakePipeline()
+    runner = make_runner(sessionmaker, pipeline, slots=1)
+    await runner.start()
+    try:
+        running, queued = await new_job(sessionmaker), await new_job(sessionmaker)
+        runner.submit(running)
+        runner.submit(queued)
+        await until(lambda: _async(pipeline.started == [running]))
+        assert await runner.cancel(queued) == "cancelled"
+        async with session_scope(sessionmaker) as session:
+            row = await JobRepo(session).get(queued)
+            events = await EventLog(session).list(queued)
+        pipeline.release.set()
+    finally:
+        await runner.close()
+    assert row.verdict == "untested"
+    assert row.verdict_detail is not None
+    assert row.verdict_detail["reason"] == "the job was cancelled before any test ran"
+    assert events[-1].type == "job_finished" and events[-1].data["verdict"] == "untested"
 
 
 async def test_a_crashing_job_fails_and_the_runner_goes_on(sessionmaker: SessionMaker) -> None:

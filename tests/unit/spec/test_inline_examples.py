@@ -16,7 +16,7 @@ import pytest
 from atelier.spec.examples import EXAMPLES_TEST_PATH, parse_examples, spec_examples_test
 from atelier.spec.examples_js import JS_EXAMPLES_TEST_PATH
 from atelier.spec.inline_examples import parse_inline_examples
-from tests.unit.agents.test_examples import HUMANEVAL, run_pytest
+from tests.unit.spec.test_examples import HUMANEVAL, run_pytest
 
 PROJECTS = Path(__file__).resolve().parents[3] / "bench" / "projects"
 

@@ -11,6 +11,7 @@ from atelier.domain.errors import InvalidSpec, NotFound
 from atelier.domain.report import TestReport
 from atelier.domain.spec import Spec
 from atelier.domain.usage import Usage
+from atelier.domain.verdict import Verdict
 from atelier.store import JobRepo, SessionMaker, UserRepo, percentile, session_scope
 from atelier.store.types import utcnow
 
@@ -113,6 +114,24 @@ async def test_progress_running_and_finish(
         assert done.worker_id is None and done.lease_expires_at is None
         with pytest.raises(InvalidSpec):
             await JobRepo(session).finish(job.id, "running")
+
+
+async def test_finish_stores_the_verdict_and_its_detail(
+    sessionmaker: SessionMaker, user_id: str, spec: Spec
+) -> None:
+    verdict = Verdict(verdict="failing", passed=1, failed=1,
+                      failing_tests=["tests.test_ops::test_add"],
+                      reason="1 of 2 tests fails: tests.test_ops::test_add")
+    async with session_scope(sessionmaker) as session:
+        job = await JobRepo(session).create(user_id, spec)
+        assert job.verdict is None and job.verdict_detail is None  # not judged before the end
+    async with session_scope(sessionmaker) as session:
+        await JobRepo(session).finish(job.id, "succeeded", verdict=verdict)
+    async with session_scope(sessionmaker) as session:
+        loaded = await JobRepo(session).get(job.id)
+    assert loaded.verdict == "failing"
+    assert loaded.verdict_detail == verdict.detail()
+    assert Verdict(verdict="failing", **loaded.verdict_detail) == verdict
 
 
 async def test_claim_interrupted_takes_orphans_but_not_live_leases(
