@@ -12,6 +12,7 @@ from typing import Any
 from atelier.domain.errors import InvalidPath
 from atelier.domain.job import JobResult
 from atelier.domain.paths import validate_project_path
+from atelier.pipeline.dependency_report import dependencies_json, dependencies_md
 from atelier.pipeline.run import sha256_text
 from atelier.pipeline.verdict_report import verdict_md
 
@@ -51,12 +52,14 @@ def build_report(result: JobResult) -> dict[str, Any]:
                 "timed_out": r.report.timed_out,
                 "duration_s": r.report.duration_s,
                 "isolation": r.report.isolation,
+                "policy": r.report.policy.model_dump(mode="json") if r.report.policy else None,
                 "cases": [c.model_dump(mode="json") for c in r.report.cases],
                 "output_tail": r.report.output_tail[-2000:],
             }
             for r in result.rounds
         ],
         "fix_rounds": result.fix_rounds,
+        "dependencies": dependencies_json(result.environment),
         "findings": [f.model_dump(mode="json") for f in result.findings],
         "usage": result.usage.model_dump(),
         "timings": {"steps_s": result.step_durations_s, "total_s": result.duration_s},
@@ -92,8 +95,9 @@ def render_report_md(result: JobResult) -> str:
     for r in result.rounds:
         lines.append(f"| {r.round} | {r.strategy} | {r.report.passed} | {r.report.failed} "
                      f"| {r.report.errors} |")
+    lines += ["", *dependencies_md(result.environment, result.rounds)]
     if result.findings:
-        lines += ["", "## Review findings", ""]
+        lines += ["## Review findings", ""]
         for f in result.findings:
             where = f"{f.path}:{f.line}" if f.line else f.path
             lines.append(f"- **{f.severity}** `{where}` — {f.message}")

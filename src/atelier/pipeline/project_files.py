@@ -28,8 +28,13 @@ def smoke_test(files: Mapping[str, str]) -> dict[str, str]:
     return {"tests/test_smoke.py": "\n".join(lines) + "\n"}
 
 
+# Lock files the install phase writes: never drafted by a model, rewritten on every run.
+INSTALLER_LOCKS = frozenset({"pylock.toml", "package-lock.json"})
+
+
 def source_paths(files: Iterable[str]) -> list[str]:
-    return [p for p in files if not is_test_path(p) and not is_readme_path(p)]
+    return [p for p in files
+            if not is_test_path(p) and not is_readme_path(p) and p not in INSTALLER_LOCKS]
 
 
 def guess_language(paths: Iterable[str], default: str = "python") -> str:

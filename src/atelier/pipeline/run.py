@@ -356,14 +356,18 @@ class PipelineRun:
         await self.file_written("README.md", readme, "documenter")
 
     async def step_package(self) -> None:
-        """Record the environment of the files as delivered (its pinned manifests go into
-        the deliverable); the rest is assembled from the state, and writing is the caller's."""
+        """Record the environment of the files as delivered and write its pinned manifests
+        (requirements.txt + pylock.toml, package.json + package-lock.json) into the project;
+        the rest is assembled from the state, and writing is the caller's."""
         if self.state.plan is None or self.config.strategy == "single":
             return
         prepared = await self.environments.for_files(
             self.plan.language, self.plan.dependencies, self.all_files(),
             project_name=self.plan.name)
         self.state.environment = prepared.report
+        for path, content in prepared.report.manifests.items():
+            self.state.files[path] = content
+            await self.file_written(path, content, "installer")
 
     # --- driver -----------------------------------------------------------------
     async def execute(self) -> JobResult:

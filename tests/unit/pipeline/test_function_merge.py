@@ -16,7 +16,7 @@ from atelier.pipeline.function_merge import (
 )
 from atelier.spec.examples import example_functions, spec_examples_test
 from atelier.spec.examples_js import JS_EXAMPLES_TEST_PATH, javascript_example_functions
-from tests.unit.agents.test_inline_examples import _node_test
+from tests.unit.spec.test_inline_examples import _node_test
 
 SPEC = ("Write `text.py` with `shout(s)` and `count(s)`. Examples: shout('a') == 'A!'; "
         "count('ab') == 2; count('') == 0.")

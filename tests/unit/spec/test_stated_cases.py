@@ -22,7 +22,7 @@ from atelier.spec.examples import (
 )
 from atelier.spec.stated_cases import StatedCase, parse_stated_cases
 from tests.unit.spec.test_examples import HUMANEVAL, run_pytest
-from tests.unit.agents.test_inline_examples import PROJECTS, _node_test
+from tests.unit.spec.test_inline_examples import PROJECTS, _node_test
 
 
 def cases(
