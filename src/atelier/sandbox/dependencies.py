@@ -128,18 +128,39 @@ def _add_python_requirement(
     out.add(name, str(parsed.specifier), source, origin)
 
 
-def _python_imports(source: str) -> set[str]:
+def _python_imports(source: str) -> dict[str, set[str]]:
+    """Top-level module → the names imported from it (empty for ``import module``)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return set()
-    found: set[str] = set()
+        return {}
+    found: dict[str, set[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
+            for alias in node.names:
+                found.setdefault(alias.name.split(".")[0], set())
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
+            found.setdefault(node.module.split(".")[0], set()).update(
+                alias.name for alias in node.names)
     return found
+
+
+def _python_defined_names(files: Mapping[str, str]) -> set[str]:
+    """Names the project's own modules define at top level."""
+    names: set[str] = set()
+    for path, content in files.items():
+        if not path.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(content)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
 
 
 def python_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Collected:
@@ -161,11 +182,17 @@ def python_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Co
                 if isinstance(text, str):
                     _add_python_requirement(out, text, "manifest", path)
     local = _python_local_names(files)
+    defined = _python_defined_names(files)
     for path, content in files.items():
         if not path.endswith(".py"):
             continue
-        for name in sorted(_python_imports(content)):
+        for name, imported in sorted(_python_imports(content).items()):
             if name in local or name in sys.stdlib_module_names or name in PYTHON_TEST_TOOLS:
+                continue
+            if imported & defined:
+                # `from calc import add, LRUCache` where the project defines LRUCache: a
+                # local module under a wrong name (a model's slip), not a package to fetch.
+                # A package the project really uses is declared, or imported elsewhere.
                 continue
             dist = normalize_python_name(PYTHON_IMPORT_ALIASES.get(name, name))
             if dist not in out.requirements:
