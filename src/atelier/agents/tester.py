@@ -94,6 +94,28 @@ def test_path_for(path: str, language: str) -> str:
     return f"tests/test_{_stem(path)}.py"
 
 
+_PY_DEFINITION = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z]\w*)", re.MULTILINE)
+_JS_DEFINITION = re.compile(
+    r"^(?:export\s+)?(?:async\s+)?(?:function\*?|class)\s+([A-Za-z_$][\w$]*)", re.MULTILINE)
+
+
+def import_example(source: Mapping[str, str], language: str) -> str:
+    """How a test imports this project's first module — its real names, never an
+    invented module a small model would copy into the tests (it once wrote
+    `from calc import add` for an LRU cache, after the prompt's own example)."""
+    path = next((p for p in source if language_of(p) == language), None)
+    if path is None:
+        return "import the module under test by its name"
+    found = (_PY_DEFINITION if language == "python" else _JS_DEFINITION).search(source[path])
+    name = found.group(1) if found else None
+    if language == "python":
+        module = module_name(path)
+        return f"from {module} import {name}" if name else f"import {module}"
+    target = f"../{path}"
+    return (f"const {{ {name} }} = require('{target}');" if name
+            else f"const mod = require('{target}');")
+
+
 def _unfence(content: str, language: str, path: str) -> str:
     if ("```" in content or "~~~" in content) and code_blocks(content):
         return extract_code(content, language=language, path=path)
@@ -218,7 +240,7 @@ async def write_tests(
     if plan.files:
         example_path = test_path_for(plan.files[0].path, language)
     system = render("tester_system.md", language=language, example_path=example_path,
-                    examples=examples)
+                    examples=examples, import_example=import_example(source, language))
 
     def user_prompt(shown: Mapping[str, str]) -> str:
         return render(

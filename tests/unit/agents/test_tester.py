@@ -223,3 +223,14 @@ async def test_with_runnable_examples_only_a_few_edge_cases_are_asked_for() -> N
     assert "3 examples already run as tests" in with_examples.messages[0].content
     assert "examples already run" not in without.messages[0].content
     assert (with_examples.max_tokens or 0) < (without.max_tokens or 0)
+
+
+def test_the_import_example_names_the_projects_own_module_never_an_invented_one() -> None:
+    from atelier.agents.tester import import_example
+
+    assert import_example({"lru.py": "import x\n\nclass LRUCache:\n    pass\n"}, "python") == (
+        "from lru import LRUCache")
+    assert import_example({"src/todo.js": "class TodoList {}\nmodule.exports = { TodoList };\n"},
+                          "javascript") == "const { TodoList } = require('../src/todo.js');"
+    assert import_example({"pkg/__init__.py": ""}, "python") == "import pkg"
+    assert "calc" not in import_example({"lru.py": "def get(k):\n    return k\n"}, "python")
