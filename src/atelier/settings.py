@@ -84,6 +84,17 @@ class Settings(BaseSettings):
     rate_limit: str = "120/minute"
     cors_origins: list[str] = Field(default_factory=list)
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # --- scale-out (ATELIER_RUNNER=celery): the queue, the workers, the job lease
+    broker_url: str | None = None  # Celery broker (redis://… or amqp://…); default: redis_url
+    queue: str = "atelier"  # the Celery queue jobs are sent to (`atelier worker --queues`)
+    # Redis broker only: an unacknowledged job message is re-delivered after this long.
+    # Longer than any step (a duplicate start is harmless: it finds the lease and leaves).
+    visibility_timeout_s: int = 7200
+    # A running job's lease in the database; renewed by its worker's heartbeat, taken
+    # over by another worker only once it has expired (the worker died).
+    job_lease_s: float = 60.0
+    # How often a running job's worker looks for a cancel made through another process.
+    cancel_poll_s: float = 1.0
     event_bus: Literal["memory", "redis"] = "memory"
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
@@ -113,6 +124,10 @@ class Settings(BaseSettings):
                  "PIP_INDEX_URL", "PIP_CONFIG_FILE", "npm_config_registry",
                  "NPM_CONFIG_REGISTRY", "NPM_CONFIG_USERCONFIG")
         return {name: os.environ[name] for name in names if name in os.environ}
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or self.redis_url
 
     @property
     def effective_database_url(self) -> str:

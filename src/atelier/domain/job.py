@@ -11,7 +11,7 @@ from atelier.domain.plan import Plan
 from atelier.domain.report import TestReport
 from atelier.domain.review import Finding
 from atelier.domain.usage import Usage
-from atelier.domain.verdict import Verdict, judge
+from atelier.domain.verdict import SetAsideTest, Verdict, judge
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
@@ -49,6 +49,9 @@ class Checkpoint(BaseModel):
     stop_reason: str | None = None
     # The dependencies of the files as they stand (the last environment prepared for them).
     environment: EnvironmentReport | None = None
+    # Evidence for weighing generated tests: code version → test id → outcome.
+    test_outcomes: dict[str, dict[str, str]] = Field(default_factory=dict)
+    set_aside: list[SetAsideTest] = Field(default_factory=list)
 
 
 class JobResult(BaseModel):
@@ -66,6 +69,7 @@ class JobResult(BaseModel):
     step_durations_s: dict[str, float] = Field(default_factory=dict)
     duration_s: float = 0.0
     environment: EnvironmentReport | None = None
+    set_aside: list[SetAsideTest] = Field(default_factory=list)
 
     @property
     def final_report(self) -> TestReport | None:
@@ -74,4 +78,4 @@ class JobResult(BaseModel):
     @property
     def verdict(self) -> Verdict:
         """Whether the delivered code passes its tests (`status` is only the lifecycle)."""
-        return judge(self.rounds, self.status, reason=self.reason)
+        return judge(self.rounds, self.status, reason=self.reason, set_aside=self.set_aside)

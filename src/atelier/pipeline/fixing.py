@@ -20,6 +20,7 @@ from atelier.pipeline.project_files import (
     implicated_sources,
     spec_example_counts,
 )
+from atelier.pipeline.test_weighing import without_set_aside
 from atelier.spec.examples import EXAMPLES_TEST_PATH, example_functions
 from atelier.spec.examples_js import JS_EXAMPLES_TEST_PATH, javascript_example_functions
 from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME
@@ -77,7 +78,8 @@ class FixLoop:
     def acceptable(self, report: TestReport) -> bool:
         has_examples = self.job.spec_has_examples and any(
             SPEC_EXAMPLES_NAME in p for p in self.job.state.test_files)
-        return acceptable(report, has_examples=has_examples)
+        return acceptable(without_set_aside(report, self.job.state.set_aside),
+                          has_examples=has_examples)
 
     def _strategy_for_round(self, round_number: int) -> str | None:
         """The round's strategy, or None when another round is not worth its tokens."""
@@ -127,6 +129,7 @@ class FixLoop:
             round_ = TestRound(round=round_number, report=report, strategy=strategy)
             state.rounds.append(round_)
             await self.job.test_ran(round_)
+            await self.job.weigh_tests()
             await self.job.checkpoints.save_checkpoint(self.job.job_id, state)
             if strategy == "repair" and not adopted and self.job.config.coder_temperature == 0:
                 # Nothing changed, so the next repair would send the very same request
@@ -172,6 +175,7 @@ class FixLoop:
             drawn.append((files, report))
             if candidate_score(report) > candidate_score(best_report):
                 best_files, best_report = files, report
+            await run.weigh_tests()
             if not self.acceptable(best_report):
                 merged = await self._merge(best_files, best_report, drawn)
                 if merged is not None:

@@ -53,6 +53,7 @@ from atelier.pipeline.static_check import (
     with_static_issues,
 )
 from atelier.pipeline.test_mending import mend_python_test
+from atelier.pipeline.test_weighing import code_version, outcomes, suspect_tests
 from atelier.sandbox import run_tests
 from atelier.sandbox.env_policy import DependencyPolicy
 from atelier.settings import Settings
@@ -157,7 +158,17 @@ class PipelineRun:
                                  test_command=self.plan.test_command,
                                  backend=self.config.sandbox_backend, environment=environment)
         report = with_dependency_findings(report, environment.report)
-        return with_static_issues(report, check_sources(sources, self.plan.language))
+        report = with_static_issues(report, check_sources(sources, self.plan.language))
+        self.state.test_outcomes[code_version(files)] = outcomes(report)
+        return report
+
+    async def weigh_tests(self) -> None:
+        """Set aside the generated tests the runs so far say are wrong (see test_weighing)."""
+        suspects = suspect_tests(self.state.test_outcomes)
+        if [s.name for s in suspects] != [s.name for s in self.state.set_aside]:
+            self.state.set_aside = suspects
+            await self.emit("log", self.meter.current_step, message="tests set aside",
+                            set_aside=[s.model_dump() for s in suspects])
 
     @cached_property
     def spec_has_examples(self) -> bool:
@@ -405,7 +416,7 @@ class PipelineRun:
             fix_rounds=self.state.fix_rounds, usage=self.meter.usage.model_copy(),
             step_durations_s=dict(self.state.step_durations_s),
             duration_s=round(time.monotonic() - started, 3),
-            environment=self._final_environment(),
+            environment=self._final_environment(), set_aside=list(self.state.set_aside),
         )
         verdict = result.verdict
         await self.emit("job_finished", None, status=status, reason=reason,

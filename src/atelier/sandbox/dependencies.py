@@ -21,7 +21,7 @@ from packaging.requirements import InvalidRequirement
 from packaging.requirements import Requirement as PackagingRequirement
 
 from atelier.domain.environment import DependencyFinding, DependencySource, Requirement
-from atelier.domain.paths import module_name
+from atelier.domain.paths import is_test_path, module_name
 
 # Import names whose distribution is called something else (the common cases).
 PYTHON_IMPORT_ALIASES = {
@@ -87,6 +87,11 @@ class Collected:
         if known is None:
             self.requirements[name] = Requirement(name=name, spec=spec, source=source,
                                                   origin=origin)
+        elif known.source == "plan" and source != "plan":
+            # A file asks for it too: an install failure must name that file, never be
+            # waved through as "only the plan named it".
+            self.requirements[name] = known.model_copy(
+                update={"spec": known.spec or spec, "source": source, "origin": origin})
         elif spec and not known.spec:
             self.requirements[name] = known.model_copy(update={"spec": spec})
 
@@ -100,6 +105,10 @@ def _python_local_names(files: Iterable[str]) -> set[str]:
     for path in files:
         if path.endswith(".py"):
             names.add(module_name(path).split(".")[0])
+            if is_test_path(path):
+                # pytest puts a test file's directory on sys.path: `import helpers` in
+                # tests/test_x.py is tests/helpers.py.
+                names.add(posixpath.basename(path)[:-3])
         parts = path.split("/")
         if len(parts) > 1:
             names.add(parts[1] if parts[0] == "src" and len(parts) > 2 else parts[0])
@@ -195,8 +204,7 @@ def python_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Co
                 # A package the project really uses is declared, or imported elsewhere.
                 continue
             dist = normalize_python_name(PYTHON_IMPORT_ALIASES.get(name, name))
-            if dist not in out.requirements:
-                out.add(dist, "", "import", path)
+            out.add(dist, "", "import", path)
     return out
 
 
@@ -252,7 +260,7 @@ def node_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Coll
             continue
         for match in _JS_SPECIFIER.finditer(content):
             package = _npm_package(match.group(2))
-            if package is not None and package not in out.requirements:
+            if package is not None:
                 _add_npm_requirement(out, package, "", "import", path)
     return out
 

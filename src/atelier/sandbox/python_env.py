@@ -117,7 +117,10 @@ def parse_pylock(text: str) -> list[LockedPackage]:
 
 _MISSING = re.compile(r"Because (\S+) was not found in the package registry")
 _NO_WHEEL = re.compile(r"versions of (\S+) have no usable wheels|(\S+) has no usable wheels")
-_NO_VERSION = re.compile(r"there is no version of ([A-Za-z0-9._-]+)")
+# "there is no version of flask==99"; "only flask<=3.1.3 is available and you require flask>=99"
+_NO_VERSION = re.compile(
+    r"there is no version of ([A-Za-z0-9._-]+)|only ([A-Za-z0-9._-]+)[<>=!~]\S* is available")
+_NAME = re.compile(r"[A-Za-z0-9._-]*")
 
 
 def explain_failure(output: str, requirements: list[Requirement]) -> list[DependencyFinding]:
@@ -126,7 +129,9 @@ def explain_failure(output: str, requirements: list[Requirement]) -> list[Depend
     findings: dict[str, DependencyFinding] = {}
 
     def blame(raw: str, message: str) -> None:
-        name = normalize_python_name(raw.strip("`'\",:"))
+        # uv names a pinned requirement with its pin: "docopt==0.6.2 has no usable wheels".
+        match = _NAME.match(raw.strip("`'\",:"))
+        name = normalize_python_name(match.group() if match else raw)
         if name in by_name and name not in findings:
             findings[name] = DependencyFinding(name=name, message=message.format(
                 name=name, text=by_name[name].text))
@@ -139,8 +144,8 @@ def explain_failure(output: str, requirements: list[Requirement]) -> list[Depend
               "source distributions are never built here (building runs the package's code); "
               "use another package or the standard library")
     for match in _NO_VERSION.finditer(output):
-        blame(match.group(1), "`{text}` matches no published version; drop the pin or name "
-              "a version that exists")
+        blame(match.group(1) or match.group(2), "`{text}` matches no published version; drop "
+              "the pin or name a version that exists")
     return list(findings.values())
 
 

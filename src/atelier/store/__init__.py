@@ -18,6 +18,7 @@ from atelier.store.db import (
     session_scope,
 )
 from atelier.store.events import EventLog
+from atelier.store.job_stats import JobStatsRepo
 from atelier.store.jobs import JobRepo, Requester, percentile
 from atelier.store.migrate import migrate
 from atelier.store.models import (
@@ -51,6 +52,7 @@ __all__ = [
     "EventRow",
     "JobRepo",
     "JobRow",
+    "JobStatsRepo",
     "LlmCallRow",
     "Requester",
     "SessionMaker",

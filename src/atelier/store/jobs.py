@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,8 +136,10 @@ class JobRepo:
         status: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        q: str | None = None,
     ) -> tuple[builtins.list[JobRow], int]:
-        """One page of jobs, newest first, and the total matching the filters.
+        """One page of jobs, newest first, and the total matching the filters; `q`
+        matches prompts (and revise instructions) containing it, case-insensitively.
 
         Raises InvalidSpec for an unknown status or a negative limit/offset.
         """
@@ -153,6 +155,8 @@ class JobRepo:
         if status is not None:
             stmt = stmt.where(JobRow.status == status)
             count = count.where(JobRow.status == status)
+        if q:
+            stmt, count = stmt.where(text_matches(q)), count.where(text_matches(q))
         stmt = stmt.order_by(JobRow.created_at.desc(), JobRow.id).limit(limit).offset(offset)
         rows = builtins.list((await self.session.execute(stmt)).scalars().all())
         total = int((await self.session.execute(count)).scalar_one())
@@ -387,6 +391,13 @@ class JobRepo:
                 bucket[field] += int(usage.get(field, 0) or 0)
             bucket["cost_usd"] = round(bucket["cost_usd"] + float(usage.get("cost_usd", 0) or 0), 8)
         return [per_day[day] for day in sorted(per_day)]
+
+
+def text_matches(q: str) -> ColumnElement[bool]:
+    """Prompt or instructions contain `q` (case-insensitive; `%` and `_` match themselves)."""
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    prompt = JobRow.spec["prompt"].as_string()
+    return or_(prompt.ilike(pattern, escape="\\"), JobRow.instructions.ilike(pattern, escape="\\"))
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:

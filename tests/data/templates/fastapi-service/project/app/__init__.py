@@ -1,0 +1,1 @@
+"""A notes API built with FastAPI (the app is `app.main.app`)."""
