@@ -1,4 +1,5 @@
-"""`make bench`: the quick set — local tokens/s, pipeline overhead, the two service
+"""`make bench`: the quick set — local tokens/s, pipeline overhead, dependency
+environments (flask and express: cold cache, warm cache, reused), the two service
 benchmarks (HTTP load with wrk, WebSocket fan-out to 1, 100 and 1,000 subscribers) and a
 small quality run (a few HumanEval problems and two projects, one Python and one
 JavaScript) — then one summary table. Results go to bench/results/ (the quality ones
@@ -15,7 +16,7 @@ import shutil
 import time
 from typing import Any
 
-from bench import api_load, local_tokens, pipeline_overhead, quality, ws_fanout
+from bench import api_load, dependency_env, local_tokens, pipeline_overhead, quality, ws_fanout
 from bench.common import table, write_result
 
 WS_SIZES = "1,100,1000"
@@ -73,6 +74,20 @@ def ws_fanout_rows(result: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def dependency_env_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """Summary rows of a dependency_env.main() result: warm and reused against cold."""
+    rows: list[list[Any]] = []
+    for r in result["results"]:
+        target = ""
+        if "warm_target_met" in r:
+            target = f"; warm < {r['warm_target_s']:g} s: {_met(r['warm_target_met'])}"
+        rows.append([f"dependency env ({r['language']} {r['package']})",
+                     f"{r['packages_installed']} packages, median of {r['reps']}",
+                     f"warm {r['warm_s']} s, reused {r['reused_s']} s",
+                     f"{r['warm_ratio_to_cold']}× cold {r['cold_s']} s{target}"])
+    return rows
+
+
 def quality_rows(q: dict[str, Any], model: str) -> list[list[Any]]:
     """Summary rows of a quality.main() result: HumanEval and project level."""
     rows: list[list[Any]] = []
@@ -121,17 +136,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
          f"{overhead['excl_sandbox_ms']} ms excl. sandbox ({overhead['sandbox_ms']} ms sandbox)",
          f"{overhead['overhead_ratio']}× raw LLM calls"],
     ]
+    print("\n== 3. dependency environments ==")
+    rows += dependency_env_rows(dependency_env.main(["--reps", "3"]))
     if not args.skip_service:
-        print("\n== 3. service HTTP load (api_load) ==")
+        print("\n== 4. service HTTP load (api_load) ==")
         if shutil.which("wrk") is None:
             print("wrk not found (apt-get install -y wrk): skipped")
             rows.append(["service HTTP load", "wrk", "skipped: wrk not installed", ""])
         else:
             rows += api_load_rows(api_load.main([]))
-        print("\n== 4. service WebSocket fan-out (ws_fanout) ==")
+        print("\n== 5. service WebSocket fan-out (ws_fanout) ==")
         rows += ws_fanout_rows(ws_fanout.main(["--sizes", WS_SIZES]))
     if not args.skip_quality:
-        print("\n== 5. quality (quick: tagged `quick`) ==")
+        print("\n== 6. quality (quick: tagged `quick`) ==")
         q = quality.main(["--suite", "all", "--model", args.model, "--limit", str(args.limit),
                           "--projects", str(args.projects), "--threads", str(args.threads),
                           "--strategies", "single,resample+repair", "--tag", "quick",

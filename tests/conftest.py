@@ -11,6 +11,10 @@ import pytest
 
 from atelier.settings import Settings
 
+# tests/data holds generated projects (their own tests included) that tests feed to the
+# pipeline; they are run in the sandbox by those tests, never collected here.
+collect_ignore = ["data"]
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

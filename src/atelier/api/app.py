@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import SecretStr
 
+from atelier.api.compression import CompressionMiddleware
 from atelier.api.deps import Services
 from atelier.api.errors import install_error_handlers
 from atelier.api.job_view_fast_path import JobViewFastPath
@@ -35,7 +36,9 @@ from atelier.auth import jwt_secret
 from atelier.catalog import builtin_templates
 from atelier.observability.logging import configure_logging, get_logger
 from atelier.observability.metrics import Metrics
-from atelier.runtime.bus import EventBus, InMemoryEventBus, RedisEventBus
+from atelier.runtime.bus import EventBus, build_bus
+from atelier.runtime.queue import JobRunner, QueueRunner
+from atelier.runtime.revocations import RevocationFeed
 from atelier.runtime.runner import InProcessRunner
 from atelier.settings import Settings, get_settings
 from atelier.store import (
@@ -49,19 +52,14 @@ from atelier.store import (
 
 log = get_logger("atelier.app")
 
-RunnerFactory = Callable[[Settings, SessionMaker, EventBus, Metrics], InProcessRunner]
-
-
-def build_bus(settings: Settings) -> EventBus:
-    """The configured event bus: in-memory (one process) or Redis pub/sub."""
-    if settings.event_bus == "redis":
-        return RedisEventBus(settings.redis_url)
-    return InMemoryEventBus()
-
+RunnerFactory = Callable[[Settings, SessionMaker, EventBus, Metrics], JobRunner]
 
 def _default_runner(
     settings: Settings, sessionmaker: SessionMaker, bus: EventBus, metrics: Metrics
-) -> InProcessRunner:
+) -> JobRunner:
+    # Celery: this process only enqueues; `atelier worker` processes run the jobs.
+    if settings.runner == "celery":
+        return QueueRunner(settings, sessionmaker, bus, metrics)
     return InProcessRunner(settings, sessionmaker, bus, metrics)
 
 
@@ -111,6 +109,11 @@ def create_app(
             limiter=RequestRateLimiter(live, metrics),
         )
         runner.on_job_change.append(app.state.services.job_views.invalidate)
+        revocations: RevocationFeed | None = None
+        if live.event_bus == "redis":
+            revocations = RevocationFeed(live.redis_url, app.state.services.principals.clear)
+            await revocations.start()
+            app.state.services.revocations = revocations
         try:
             await seed_templates(sessionmaker)
             resumed = await runner.start()
@@ -124,6 +127,8 @@ def create_app(
             yield
         finally:
             await runner.close()
+            if revocations is not None:
+                await revocations.close()
             await bus.close()
             await engine.dispose()
 
@@ -155,6 +160,8 @@ def create_app(
         )
     # Added first, so innermost of the three: limits, ids, logs and metrics apply to it.
     app.add_middleware(JobViewFastPath)
+    # Outside the fast path, so its cached bodies are compressed like any other.
+    app.add_middleware(CompressionMiddleware)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

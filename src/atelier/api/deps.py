@@ -22,7 +22,8 @@ from atelier.auth import Principal, authenticate_api_key, authenticate_bearer, r
 from atelier.domain.errors import Unauthorized
 from atelier.observability.metrics import Metrics
 from atelier.runtime.bus import EventBus
-from atelier.runtime.runner import InProcessRunner
+from atelier.runtime.queue import JobRunner
+from atelier.runtime.revocations import RevocationFeed
 from atelier.settings import Settings
 from atelier.store import AsyncEngine, AsyncSession, SessionMaker, session_scope
 
@@ -35,12 +36,21 @@ class Services:
     engine: AsyncEngine
     sessionmaker: SessionMaker
     bus: EventBus
-    runner: InProcessRunner
+    runner: JobRunner
     metrics: Metrics
     limiter: RequestRateLimiter
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     job_views: JobViewCache = field(default_factory=JobViewCache)
     job_intake: JobIntake = field(default_factory=JobIntake)
+    # Several replicas (Redis): revocations reach every replica's principal cache.
+    revocations: RevocationFeed | None = None
+
+    async def credentials_changed(self) -> None:
+        """A key was revoked or a user changed: forget cached principals here and, with
+        Redis, on every other replica."""
+        self.principals.clear()
+        if self.revocations is not None:
+            await self.revocations.announce()
 
 
 async def get_services(conn: HTTPConnection) -> Services:
@@ -76,11 +86,11 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 
-async def get_runner(services: ServicesDep) -> InProcessRunner:
+async def get_runner(services: ServicesDep) -> JobRunner:
     return services.runner
 
 
-RunnerDep = Annotated[InProcessRunner, Depends(get_runner)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 
 
 def _bearer(conn: HTTPConnection) -> str | None:

@@ -224,6 +224,7 @@ class JobSummary(BaseModel):
     created_at: datetime
     finished_at: datetime | None = None
     duration_s: float | None = None
+    usage: UsageOut = Field(default_factory=UsageOut)
 
 
 class Page(BaseModel):

@@ -119,4 +119,5 @@ def job_summary(row: JobRow) -> JobSummary:
         created_at=row.created_at,
         finished_at=row.finished_at,
         duration_s=row.duration_s,
+        usage=_usage(row.usage),
     )

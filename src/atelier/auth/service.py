@@ -10,7 +10,7 @@ from atelier.domain.errors import Forbidden, NotFound, Unauthorized
 from atelier.settings import Settings
 from atelier.store import AsyncSession
 from atelier.store.models import UserRow
-from atelier.store.users import ApiKeyRepo, UserRepo
+from atelier.store.users import ApiKeyRepo, UserRepo, key_prefix
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,14 @@ async def authenticate_bearer(session: AsyncSession, token: str, settings: Setti
         raise Unauthorized("unknown user") from err
     if not user.active:
         raise Unauthorized("user disabled")
+    if "kid" in claims:
+        # A token exchanged for an API key lives no longer than that key.
+        try:
+            key = await ApiKeyRepo(session).get(str(claims["kid"]), user_id=user.id)
+        except NotFound as err:
+            raise Unauthorized("API key of this token is gone") from err
+        if key.revoked_at is not None:
+            raise Unauthorized("API key of this token was revoked")
     return Principal.from_user(user)
 
 
@@ -80,5 +88,5 @@ async def token_for_api_key(
     Raises Unauthorized when the key is not valid.
     """
     principal = await authenticate_api_key(session, api_key)
-    token, expires_in = issue_token(principal, settings)
+    token, expires_in = issue_token(principal, settings, key_prefix=key_prefix(api_key))
     return token, expires_in, principal

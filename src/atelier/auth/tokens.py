@@ -74,11 +74,18 @@ def _read_secret(path: Path) -> str | None:
 
 
 def issue_token(
-    user: TokenSubject, settings: Settings, *, ttl_s: int | None = None, now: float | None = None
+    user: TokenSubject,
+    settings: Settings,
+    *,
+    ttl_s: int | None = None,
+    now: float | None = None,
+    key_prefix: str | None = None,
 ) -> tuple[str, int]:
     """A signed access token for `user` and its lifetime in seconds (`settings.jwt_ttl_s`).
 
-    Claims: ``sub`` (user id), ``name``, ``role``, ``iat``, ``exp``, ``iss``, ``jti``.
+    Claims: ``sub`` (user id), ``name``, ``role``, ``iat``, ``exp``, ``iss``, ``jti``,
+    and ``kid`` (the prefix of the API key it was exchanged for, when given): revoking
+    that key ends the token too.
     """
     ttl = settings.jwt_ttl_s if ttl_s is None else ttl_s
     issued = int(now if now is not None else time.time())
@@ -91,6 +98,8 @@ def issue_token(
         "iss": ISSUER,
         "jti": uuid.uuid4().hex,
     }
+    if key_prefix is not None:
+        claims["kid"] = key_prefix
     return jwt.encode(claims, jwt_secret(settings), algorithm=ALGORITHM), ttl
 
 

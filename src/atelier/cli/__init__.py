@@ -1,4 +1,4 @@
-"""The `atelier` command: serve | generate | keys | models | migrate."""
+"""The `atelier` command: serve | worker | generate | keys | models | migrate."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from .generate import generate
 from .keys import keys_app
 from .models import models_app
 from .serve import serve
+from .worker import worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Atelier: multi-agent code generation that runs its own tests.")
 app.command()(generate)
 app.command()(serve)
+app.command()(worker)
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from atelier.domain.errors import AtelierError
+from atelier.runtime.revocations import announce_revocation
 from atelier.settings import Settings
 from atelier.store import (
     ApiKeyRepo,
@@ -137,4 +138,11 @@ def revoke(
 async def _revoke(settings: Settings, key: str) -> str:
     async with _session(settings) as session:
         row = await ApiKeyRepo(session).revoke(key)
-        return row.display_prefix
+        prefix = row.display_prefix
+    if settings.event_bus == "redis":
+        # Running API replicas drop their cached principals at once (else within 10 s).
+        try:
+            await announce_revocation(settings.redis_url)
+        except OSError as exc:
+            typer.echo(f"warning: could not tell the API replicas over Redis: {exc}", err=True)
+    return prefix

@@ -24,6 +24,7 @@ from atelier.store import (
     migrate,
     session_scope,
 )
+from atelier.web import install_web
 
 T = TypeVar("T")
 # Young-generation collections every this many allocations (CPython: 700); a request
@@ -64,6 +65,7 @@ def settle_heap() -> None:
 async def run_server(settings: Settings) -> None:
     """Serve the app with uvicorn until interrupted; print the address once listening."""
     app = create_app(settings)
+    install_web(app)
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -120,7 +120,12 @@ class PipelineRun:
                         duration_s=round(r.duration_s, 3), isolation=r.isolation,
                         # What the job has spent by the end of this round: the cost of
                         # each fix strategy is visible live (and to the benchmarks).
-                        completion_tokens=self.meter.usage.completion_tokens)
+                        completion_tokens=self.meter.usage.completion_tokens,
+                        # Which tests fail and why, for the live view (bounded in size).
+                        failing=[{"name": f"{c.classname}::{c.name}" if c.classname else c.name,
+                                  "outcome": c.outcome, "message": c.message[:2000]}
+                                 for c in r.cases if c.outcome in ("failed", "error")][:20],
+                        output_tail=r.output_tail[-3000:] if r.failed or r.errors else "")
 
     async def dependencies_installed(self, report: EnvironmentReport) -> None:
         await self.emit("dependencies_installed", self.meter.current_step,

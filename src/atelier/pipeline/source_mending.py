@@ -10,9 +10,11 @@ the tests and the fix loop.
 
 from __future__ import annotations
 
+import ast
 import re
 import symtable
 
+from atelier.domain.paths import module_name
 from atelier.pipeline.static_check import undefined_names
 
 # Names small models use without importing them, and the import that defines each.
@@ -60,10 +62,31 @@ def mend_source(path: str, content: str, spec_prompt: str) -> tuple[str, list[st
     """The file with missing standard imports (Python) or the requested exports
     (CommonJS) added, and a note per change. Unchanged when nothing is certain."""
     if path.endswith(".py"):
-        return _mend_python_imports(path, content)
+        content, dropped = _without_self_imports(path, content)
+        mended, notes = _mend_python_imports(path, content)
+        return mended, dropped + notes
     if path.endswith((".js", ".cjs")):
         return _mend_commonjs_exports(content, spec_prompt)
     return content, []
+
+
+def _without_self_imports(path: str, content: str) -> tuple[str, list[str]]:
+    """A module that imports its own names from itself (``from lru import LRUCache``
+    inside lru.py) fails with a circular import; the line adds nothing, so it goes."""
+    own = module_name(path)
+    try:
+        tree = ast.parse(content)
+    except SyntaxError:
+        return content, []
+    drop = [node for node in tree.body
+            if isinstance(node, ast.ImportFrom) and not node.level and node.module == own
+            and node.end_lineno is not None]
+    if not drop:
+        return content, []
+    lines = content.splitlines(keepends=True)
+    gone = {n for node in drop for n in range(node.lineno, (node.end_lineno or 0) + 1)}
+    kept = "".join(line for number, line in enumerate(lines, 1) if number not in gone)
+    return kept, [f"{path}: removed the import of the module from itself (`{own}`)"]
 
 
 def _mend_python_imports(path: str, content: str) -> tuple[str, list[str]]:

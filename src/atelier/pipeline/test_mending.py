@@ -18,6 +18,7 @@ import ast
 import posixpath
 import re
 import symtable
+import sys
 from collections.abc import Mapping
 
 from atelier.domain.paths import module_name
@@ -144,6 +145,85 @@ def _with_missing_imports(source: str, sources: Mapping[str, str]) -> str:
     return imports + source
 
 
+def _project_modules(sources: Mapping[str, str]) -> set[str]:
+    """Every importable name of the project: modules and the packages above them."""
+    modules: set[str] = set()
+    for path in sources:
+        if path.endswith(".py"):
+            parts = module_name(path).split(".")
+            modules.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
+    return modules
+
+
+def _with_local_imports_repointed(source: str, sources: Mapping[str, str]) -> str:
+    """``from calc import add, LRUCache`` where no module ``calc`` exists, or ``from lru
+    import helper`` where ``lru`` does not define ``helper``: each name the project
+    defines is imported from the module that defines it; names it does not define are
+    dropped from a module that does not exist (a model's slip — once the example module
+    of its own prompt). Imports of other packages are left alone."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    defined = _definitions(sources)
+    modules = _project_modules(sources)
+    lines = source.splitlines(keepends=True)
+    replaced: dict[int, tuple[int, str]] = {}
+    for node in tree.body:
+        if (not isinstance(node, ast.ImportFrom) or node.level or not node.module
+                or node.end_lineno is None or any(a.name == "*" for a in node.names)):
+            continue
+        exists = node.module in modules
+        names = [a for a in node.names if not exists or a.name not in defined
+                 or defined[a.name] != node.module]
+        if exists:
+            # Only names the module lacks and another project module defines move.
+            names = [a for a in names if a.name in defined
+                     and a.name not in _module_names_of(node.module, sources)]
+        elif (node.module.split(".")[0] in modules | sys.stdlib_module_names
+              or not any(a.name in defined for a in node.names)):
+            continue  # a missing submodule of a real package, the stdlib, or no slip
+        if not names:
+            continue
+        moved: dict[str, list[str]] = {}
+        kept = [a for a in node.names if a not in names] if exists else []
+        for alias in names:
+            if alias.name in defined:
+                text = alias.name + (f" as {alias.asname}" if alias.asname else "")
+                moved.setdefault(defined[alias.name], []).append(text)
+        out = []
+        if kept:
+            out.append(f"from {node.module} import "
+                       + ", ".join(a.name + (f" as {a.asname}" if a.asname else "")
+                                   for a in kept) + "\n")
+        out += [f"from {module} import {', '.join(items)}\n"
+                for module, items in sorted(moved.items())]
+        replaced[node.lineno] = (node.end_lineno, "".join(out))
+    if not replaced:
+        return source
+    out_lines: list[str] = []
+    number = 1
+    while number <= len(lines):
+        if number in replaced:
+            last, text = replaced[number]
+            out_lines.append(text)
+            number = last + 1
+        else:
+            out_lines.append(lines[number - 1])
+            number += 1
+    return "".join(out_lines)
+
+
+def _module_names_of(module: str, sources: Mapping[str, str]) -> set[str]:
+    for path, content in sources.items():
+        if path.endswith(".py") and module_name(path) == module:
+            try:
+                return module_names(symtable.symtable(content, path, "exec"))
+            except SyntaxError:
+                return set()
+    return set()
+
+
 def mend_python_test(source: str, sources: Mapping[str, str]) -> str | None:
     """The test file, runnable if it can be made so; None when nothing usable is left.
 
@@ -156,4 +236,4 @@ def mend_python_test(source: str, sources: Mapping[str, str]) -> str | None:
             return None
         source = prefix
     source = _one_assert_per_test(_without_copies(source, _definitions(sources)))
-    return _with_missing_imports(source, sources)
+    return _with_missing_imports(_with_local_imports_repointed(source, sources), sources)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from atelier.domain.events import Event
 from atelier.observability.logging import get_logger
+from atelier.settings import Settings
 
 log = get_logger("atelier.bus")
 
@@ -175,3 +176,10 @@ class RedisEventBus:
                 log.warning("redis_bus_bad_message", channel=str(message.get("channel")))
                 continue
             self._fanout.deliver(event)
+
+
+def build_bus(settings: Settings) -> EventBus:
+    """The configured event bus: in-memory (one process) or Redis pub/sub."""
+    if settings.event_bus == "redis":
+        return RedisEventBus(settings.redis_url)
+    return InMemoryEventBus()

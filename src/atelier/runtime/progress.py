@@ -68,8 +68,11 @@ class JobEventSink:
         metrics: Metrics,
         usage: Usage,
         on_change: Callable[[str], None] | None = None,
+        worker: dict[str, Any] | None = None,
     ) -> None:
         self.job_id = job_id
+        # Where this process runs ({"host", "pid"}): stamped on each step it starts.
+        self.worker = worker
         self.on_change = on_change
         self.sessionmaker = sessionmaker
         self.bus = bus
@@ -82,6 +85,8 @@ class JobEventSink:
         if event.type == "job_finished":
             self.finished_event = event
             return
+        if event.type == "step_started" and self.worker is not None:
+            event = event.model_copy(update={"data": {**event.data, "worker": self.worker}})
         async with self._lock:
             changes = self._progress_changes(event)
             async with session_scope(self.sessionmaker) as session:
@@ -98,7 +103,10 @@ class JobEventSink:
         changes: dict[str, Any] = {}
         if event.type == "step_started" and event.step:
             changes["current_step"] = event.step
-            changes["steps"] = {event.step: {"status": "running", "started_at": event.ts}}
+            state: dict[str, Any] = {"status": "running", "started_at": event.ts}
+            if self.worker is not None:
+                state["worker"] = self.worker
+            changes["steps"] = {event.step: state}
             if isinstance(data.get("progress"), int | float):
                 changes["progress"] = data["progress"]
         elif event.type == "step_finished" and event.step:
@@ -109,6 +117,8 @@ class JobEventSink:
                     "duration_s": data.get("duration_s"),
                 }
             }
+            if self.worker is not None:
+                changes["steps"][event.step]["worker"] = self.worker
             if isinstance(data.get("progress"), int | float):
                 changes["progress"] = data["progress"]
             changes["usage"] = self.usage

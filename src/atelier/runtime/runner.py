@@ -16,10 +16,9 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from atelier.domain.errors import AtelierError, NotFound
+from atelier.domain.errors import AtelierError, ModelNotInstalled, NotFound
 from atelier.domain.events import Event
 from atelier.domain.job import TERMINAL_STATUSES, JobResult
 from atelier.domain.spec import JobOptions, Role, Spec
@@ -49,12 +48,16 @@ from atelier.store import (
 
 log = get_logger("atelier.runner")
 
-# A running job's claim is renewed every LEASE_S / 3; a claim older than LEASE_S
-# belongs to a dead process and may be taken over.
+# A running job's claim (`settings.job_lease_s`, this by default) is renewed by its
+# heartbeat every `settings.cancel_poll_s`; a claim older than the lease belongs to a
+# dead process and may be taken over.
 LEASE_S = 60.0
 # After a cancel request the pipeline stops at its next await point; if it is stuck
 # in one long call, the task is cancelled outright after this grace period.
 CANCEL_GRACE_S = 10.0
+# The same for a cancel made through another process, noticed by the heartbeat: it
+# must stop within 5 s of the request, the poll interval included.
+REMOTE_CANCEL_GRACE_S = 3.0
 REPORT_MD_KEY = "report_md"
 
 LLMFactory = Callable[[JobOptions, Settings, CallRecorder | None], Mapping[Role, LLM]]
@@ -65,12 +68,20 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def worker_identity() -> dict[str, Any]:
+    """Where a step runs, as `GET /api/jobs/{id}` shows it per step."""
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
 @dataclass
 class _ActiveJob:
     job_id: str
     task: asyncio.Task[None]
     cancel_event: asyncio.Event = field(default_factory=asyncio.Event)
     started: bool = False
+    # Another worker took the job over (this one stalled past its lease): stop
+    # without recording anything, the job is theirs now.
+    lost: bool = False
 
 
 class InProcessRunner:
@@ -92,6 +103,7 @@ class InProcessRunner:
         llm_factory: LLMFactory = build_role_llms,
         pipeline: PipelineFn = run_pipeline,
         reclaim_all_on_start: bool | None = None,
+        reclaim_running_only: bool = False,
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
@@ -105,6 +117,12 @@ class InProcessRunner:
         self.reclaim_all_on_start = (
             settings.event_bus == "memory" if reclaim_all_on_start is None else reclaim_all_on_start
         )
+        # Celery workers take queued jobs from the queue; they take over only jobs a
+        # dead worker had started.
+        self.reclaim_running_only = reclaim_running_only
+        self.lease_s = settings.job_lease_s
+        self.poll_s = max(0.05, min(settings.cancel_poll_s, self.lease_s / 3))
+        self.identity = worker_identity()
         self._slots = asyncio.Semaphore(max(1, settings.max_concurrent_jobs))
         self._active: dict[str, _ActiveJob] = {}
         self._closing = False
@@ -162,6 +180,15 @@ class InProcessRunner:
         self._active[job_id] = _ActiveJob(job_id, task)
         self.metrics.jobs_active.labels("queued").inc()
 
+    async def run_to_end(self, job_id: str) -> None:
+        """Run a job here (as `submit`) and return once this process is done with it:
+        finished, held by another worker, or stopped by `close()` (then resumable)."""
+        self.submit(job_id)
+        active = self._active.get(job_id)
+        if active is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(active.task)
+
     async def cancel(self, job_id: str) -> str:
         """Ask a job to stop; returns the job's status after the request.
 
@@ -187,7 +214,10 @@ class InProcessRunner:
     async def _claim(self, *, force: bool) -> list[str]:
         async with session_scope(self.sessionmaker) as session:
             job_ids = await JobRepo(session).claim_interrupted(
-                self.worker_id, lease_s=LEASE_S, force=force
+                self.worker_id,
+                lease_s=self.lease_s,
+                force=force,
+                running_only=self.reclaim_running_only,
             )
         for job_id in job_ids:
             log.info("job_resume_claimed", job_id=job_id)
@@ -196,7 +226,7 @@ class InProcessRunner:
 
     async def _reclaim_loop(self) -> None:
         while not self._closing:
-            await asyncio.sleep(LEASE_S / 2)
+            await asyncio.sleep(self.lease_s / 2)
             try:
                 await self._claim(force=False)
             except (AtelierError, OSError) as exc:
@@ -225,7 +255,9 @@ class InProcessRunner:
         except asyncio.CancelledError:
             if not active.started:
                 self.metrics.jobs_active.labels("queued").dec()
-            if not self._closing and active.cancel_event.is_set():
+            if active.lost:
+                pass  # taken over by another worker: nothing of ours to record
+            elif not self._closing and active.cancel_event.is_set():
                 # Forced cancel of a stuck job: record it, the request asked for it.
                 await asyncio.shield(
                     self._finish_without_running(job_id, "cancelled", "cancelled by request")
@@ -234,6 +266,8 @@ class InProcessRunner:
                 raise
         finally:
             self._active.pop(job_id, None)
+            # This process no longer runs the job (finished, cancelled, lost, closing).
+            log.info("job_released", job_id=job_id)
 
     async def _execute(self, job_id: str, cancel_event: asyncio.Event) -> None:
         async with session_scope(self.sessionmaker) as session:
@@ -244,10 +278,14 @@ class InProcessRunner:
                 return  # deleted before it could start
             if row.status in TERMINAL_STATUSES:
                 return
-            if _held_elsewhere(row, self.worker_id):
-                log.info("job_held_by_another_worker", worker=row.worker_id)
+            holder = row.worker_id
+            taken = await repo.take(job_id, self.worker_id, self.lease_s)
+            if taken is None:
+                # A duplicated or re-delivered start while another live worker runs it:
+                # leave it to them (their lease, if they die, lets a worker take over).
+                log.info("job_held_by_another_worker", worker=holder)
                 return
-            row = await repo.mark_running(job_id, worker_id=self.worker_id, lease_s=LEASE_S)
+            row = taken
             spec = row.parsed_spec()
             parent_job_id, parent_version = row.parent_job_id, row.parent_version
             instructions, attempt = row.instructions, row.attempts
@@ -265,12 +303,21 @@ class InProcessRunner:
             self.metrics,
             usage=await paid_usage(self.sessionmaker, job_id),
             on_change=self.job_changed,
+            worker=self.identity,
         )
         heartbeat = asyncio.create_task(self._heartbeat(job_id, cancel_event))
         try:
             result = await self._run_pipeline(
                 job_id, spec, sink, cancel_event, base_files, instructions
             )
+        except ModelNotInstalled as exc:
+            # Workers never pull models: say which worker lacks it and what to do.
+            reason = (
+                f"{exc.code}: worker {self.identity['host']} (pid {self.identity['pid']}) "
+                f"does not have this job's model — {exc.detail} on that host, or mount the "
+                "models volume; workers do not pull models themselves"
+            )
+            result = JobResult(job_id=job_id, status="failed", reason=reason)
         except AtelierError as exc:
             # Raised before the pipeline could start (a model that cannot be loaded …).
             result = JobResult(job_id=job_id, status="failed", reason=f"{exc.code}: {exc.detail}")
@@ -310,18 +357,31 @@ class InProcessRunner:
         return result
 
     async def _heartbeat(self, job_id: str, cancel_event: asyncio.Event) -> None:
+        # Every poll renews the lease and, in the same statement, learns whether the job
+        # is still ours: a cancel through any API replica ends it in the database.
         while True:
-            await asyncio.sleep(LEASE_S / 3)
+            await asyncio.sleep(self.poll_s)
             try:
                 async with session_scope(self.sessionmaker) as session:
-                    still_ours = await JobRepo(session).heartbeat(job_id, self.worker_id, LEASE_S)
+                    repo = JobRepo(session)
+                    still_ours = await repo.heartbeat(job_id, self.worker_id, self.lease_s)
+                    if not still_ours:
+                        row = await repo.get(job_id)
+            except NotFound:
+                row = None  # deleted meanwhile
             except (AtelierError, OSError) as exc:
                 log.warning("job_heartbeat_failed", error=str(exc))
                 continue
             if not still_ours:
-                # Cancelled from another process, or taken over after a stall.
-                log.info("job_lease_lost")
+                active = self._active.get(job_id)
+                taken_over = row is not None and row.status not in TERMINAL_STATUSES
+                log.info("job_lease_lost", taken_over=taken_over)
+                if active is not None:
+                    active.lost = taken_over
                 cancel_event.set()
+                asyncio.get_running_loop().call_later(
+                    REMOTE_CANCEL_GRACE_S, self._force_cancel, job_id
+                )
                 return
 
     async def _store_outcome(
@@ -341,8 +401,9 @@ class InProcessRunner:
                 row = await repo.get(job_id)
             except NotFound:
                 return
-            if row.status in TERMINAL_STATUSES:
-                # Finished elsewhere meanwhile (cancelled from another process).
+            if row.status in TERMINAL_STATUSES or row.worker_id != self.worker_id:
+                # Finished elsewhere meanwhile (cancelled from another process), or
+                # taken over by another worker after this one stalled past its lease.
                 return
             if result.files and result.status != "cancelled":
                 report = build_report(result)
@@ -385,24 +446,45 @@ class InProcessRunner:
         )
 
     async def _finish_without_running(self, job_id: str, status: str, reason: str) -> str:
-        async with session_scope(self.sessionmaker) as session:
-            repo = JobRepo(session)
-            row = await repo.get(job_id)
-            if row.status in TERMINAL_STATUSES:
-                return row.status
-            # No result to judge (never started, or stopped without one): untested.
-            verdict = judge([], status, reason=reason)
-            await repo.finish(job_id, status, reason, verdict=verdict)
-        self.job_changed(job_id)
-        self.metrics.jobs_total.labels(status).inc()
-        data = {"status": status, "reason": reason, "verdict": verdict.verdict,
-                "verdict_detail": verdict.detail()}
-        await publish_event(
-            self.sessionmaker,
-            self.bus,
-            Event(job_id=job_id, type="job_finished", data=data),
+        return await finish_without_running(
+            self.sessionmaker, self.bus, self.metrics, job_id, status, reason, self.job_changed
         )
-        return status
+
+
+async def finish_without_running(
+    sessionmaker: SessionMaker,
+    bus: EventBus,
+    metrics: Metrics,
+    job_id: str,
+    status: str,
+    reason: str,
+    on_change: Callable[[str], None] | None = None,
+) -> str:
+    """End a job that has no result (never started, cancelled, crashed) in the database
+    and announce it; returns its status (the one it already had if it was finished).
+
+    A worker running it elsewhere notices at its next heartbeat and stops.
+    Raises NotFound for an unknown job.
+    """
+    async with session_scope(sessionmaker) as session:
+        repo = JobRepo(session)
+        row = await repo.get(job_id)
+        if row.status in TERMINAL_STATUSES:
+            return row.status
+        # No result to judge (never started, or stopped without one): untested.
+        verdict = judge([], status, reason=reason)
+        await repo.finish(job_id, status, reason, verdict=verdict)
+    if on_change is not None:
+        on_change(job_id)
+    metrics.jobs_total.labels(status).inc()
+    data = {"status": status, "reason": reason, "verdict": verdict.verdict,
+            "verdict_detail": verdict.detail()}
+    await publish_event(
+        sessionmaker,
+        bus,
+        Event(job_id=job_id, type="job_finished", data=data),
+    )
+    return status
 
 
 async def _with_template_hint(templates: TemplateRepo, spec: Spec) -> Spec:
@@ -418,13 +500,6 @@ async def _with_template_hint(templates: TemplateRepo, spec: Spec) -> Spec:
         return spec
     hint = f"{row.name} ({row.language}). {row.prompt_hint}".strip()
     return spec.model_copy(update={"template": hint})
-
-
-def _held_elsewhere(row: JobRow, worker_id: str) -> bool:
-    """True when another live worker has claimed the job (several API replicas)."""
-    if row.worker_id is None or row.worker_id == worker_id or row.lease_expires_at is None:
-        return False
-    return row.lease_expires_at > datetime.now(UTC)
 
 
 def _duration(row: JobRow, result: JobResult) -> float | None:

@@ -8,7 +8,7 @@ PostgreSQL), so only one row per day, status, bucket or model leaves the databas
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,8 @@ from atelier.domain.job import TERMINAL_STATUSES
 from atelier.store.jobs import JOB_STATUSES
 from atelier.store.models import JobRow, LlmCallRow
 from atelier.store.types import utcnow
+
+_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 
 # Upper bounds (seconds) of the duration histogram's buckets; the last is open-ended.
 DURATION_BUCKETS_S = (5, 10, 30, 60, 120, 300, 600, 1800)
@@ -66,7 +68,7 @@ class JobStatsRepo:
         }
 
     @staticmethod
-    def _own_jobs(stmt: Select[Any], since: datetime, user_id: str | None) -> Select[Any]:
+    def _own_jobs(stmt: _S, since: datetime, user_id: str | None) -> _S:
         stmt = stmt.where(JobRow.created_at >= since)
         return stmt if user_id is None else stmt.where(JobRow.user_id == user_id)
 

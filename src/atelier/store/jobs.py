@@ -179,6 +179,40 @@ class JobRepo:
         await self.session.flush()
         return row
 
+    async def take(self, job_id: str, worker_id: str, lease_s: float) -> JobRow | None:
+        """Start (or resume) an active job under `worker_id`, atomically: only when no
+        other worker holds a live lease on it. Returns the row as `mark_running` leaves
+        it, or None when the job is finished, gone, or held elsewhere.
+
+        One UPDATE … WHERE … RETURNING: of two workers handed the same job at once
+        (a duplicated or re-delivered queue message), exactly one gets it.
+        """
+        now = utcnow()
+        free = or_(
+            JobRow.worker_id.is_(None),
+            JobRow.worker_id == worker_id,
+            JobRow.lease_expires_at.is_(None),
+            JobRow.lease_expires_at < now,
+        )
+        result = await self.session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.status.in_(ACTIVE_STATUSES), free)
+            .values(
+                status="running",
+                started_at=func.coalesce(JobRow.started_at, now),
+                attempts=JobRow.attempts + 1,
+                worker_id=worker_id,
+                lease_expires_at=now + timedelta(seconds=lease_s),
+            )
+            .returning(JobRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        if result.first() is None:
+            return None
+        row = await self.get(job_id)
+        await self.session.refresh(row)
+        return row
+
     async def heartbeat(self, job_id: str, worker_id: str | None, lease_s: float) -> bool:
         """Extend the worker's lease on a running job.
 
@@ -263,7 +297,12 @@ class JobRepo:
         return row
 
     async def claim_interrupted(
-        self, worker_id: str | None = None, *, lease_s: float = 300.0, force: bool = False
+        self,
+        worker_id: str | None = None,
+        *,
+        lease_s: float = 300.0,
+        force: bool = False,
+        running_only: bool = False,
     ) -> builtins.list[str]:
         """Claim the queued or running jobs nobody holds a live lease on; return their ids.
 
@@ -271,10 +310,13 @@ class JobRepo:
         once never both claim it (one UPDATE … RETURNING; PostgreSQL row locks decide).
         Jobs whose lease has not expired are left alone unless `force` — for a
         single-process deployment that knows every earlier worker is dead.
+        `running_only` leaves queued jobs to the queue (Celery workers): only jobs a
+        dead worker had started are taken over.
         The caller resumes each job (its checkpoint says where) and calls `mark_running`.
         """
         now = utcnow()
-        stmt = update(JobRow).where(JobRow.status.in_(ACTIVE_STATUSES))
+        statuses = ("running",) if running_only else ACTIVE_STATUSES
+        stmt = update(JobRow).where(JobRow.status.in_(statuses))
         if not force:
             stmt = stmt.where(or_(JobRow.lease_expires_at.is_(None), JobRow.lease_expires_at < now))
         result = await self.session.execute(

@@ -93,3 +93,13 @@ def test_an_export_list_of_undefined_names_is_replaced_by_the_requested_one() ->
 )
 def test_javascript_sources_left_alone(source: str) -> None:
     assert mend_source("stats.js", source, STATS_SPEC) == (source, [])
+
+
+def test_a_module_importing_itself_loses_that_import() -> None:
+    from atelier.pipeline.source_mending import mend_source
+
+    source = "from lru import LRUCache\nimport os\n\n\nclass LRUCache:\n    pass\n"
+    mended, notes = mend_source("lru.py", source, "an LRU cache")
+    assert mended == "import os\n\n\nclass LRUCache:\n    pass\n"
+    assert notes == ["lru.py: removed the import of the module from itself (`lru`)"]
+    assert mend_source("pkg/lru.py", "from lru import x\n", "")[1] == []  # another module

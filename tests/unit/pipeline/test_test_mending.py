@@ -78,3 +78,15 @@ def test_a_test_of_many_asserts_becomes_one_test_per_assert() -> None:
     assert "def test_close_2():\n    assert has_close([1.0, 1.1],\n" in mended
     assert "def test_close():" not in mended
     assert "def test_mixed():\n    xs = [1.0]" in mended  # not only asserts: left alone
+
+
+def test_names_imported_from_a_module_that_does_not_exist_come_from_the_one_defining_them() -> None:
+    sources = {"lru.py": "class LRUCache:\n    pass\n", "util.py": "def helper():\n    return 1\n"}
+    test = ("from calc import add, LRUCache\nfrom lru import LRUCache as C, helper\n"
+            "from pathlib import Path\n\n\ndef test_a():\n    assert LRUCache and C and helper\n")
+    mended = mend_python_test(test, {**sources, "paths.py": "class Path:\n    pass\n"})
+    assert mended is not None
+    assert "calc" not in mended and "add" not in mended.split("def test_a")[0]
+    assert "from lru import LRUCache\n" in mended
+    assert "from lru import LRUCache as C\n" in mended and "from util import helper\n" in mended
+    assert "from pathlib import Path\n" in mended  # the standard library is never re-pointed

@@ -62,7 +62,7 @@ not have permission to access it.
 npm error 404
 npm error 404 Note that you can also install from a
 npm error 404 tarball, folder, http url, or git url.
-npm error A complete log of this run can be found in: /tmp/npm/_logs/2026-12-02T04_30_46_305Z-debug-0.log
+npm error A complete log of this run can be found in: /tmp/npm/_logs/2026-debug-0.log
 """
 NPM_MISSING_SCOPED = """\
 npm error code E404

@@ -56,9 +56,10 @@ async def all_jobs(
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page:
-    """Every user's jobs, newest first, filtered by owner and status."""
-    rows, total = await JobRepo(session).list(user_id, status_filter, limit, offset)
+    """Every user's jobs, newest first, filtered by owner, status and prompt text (`q`)."""
+    rows, total = await JobRepo(session).list(user_id, status_filter, limit, offset, q)
     return Page(items=[job_summary(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -132,7 +133,7 @@ async def update_user(
     """Enable or disable a user (a disabled user's keys and tokens stop working)."""
     row = await UserRepo(session).set_active(user_id, body.active)
     await session.commit()
-    services.principals.clear()
+    await services.credentials_changed()
     return user_out(row)
 
 
@@ -174,7 +175,7 @@ async def revoke_key(
     """Revoke a key by id or prefix (idempotent)."""
     row = await ApiKeyRepo(session).revoke(key_id)
     await session.commit()
-    services.principals.clear()
+    await services.credentials_changed()
     return key_out(row)
 
 

@@ -103,3 +103,27 @@ async def download(
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get(
+    "/jobs/{job_id}/report",
+    responses={404: {"description": "no such job or version (or not yours)"}},
+)
+async def report(
+    job_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    version: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+) -> dict[str, Any]:
+    """A version's report (latest unless ?version=N): ``{"version", "markdown",
+    "report"}`` — ATELIER_REPORT.md as text (the caller renders it; it is not HTML)
+    and ATELIER_REPORT.json as data."""
+    project = project_id(await JobRepo(session).get_for_user(job_id, user))
+    row = await VersionRepo(session).get(project, version)
+    files = report_files(row.report or {})
+    return {
+        "job_id": job_id,
+        "version": row.number,
+        "markdown": files[REPORT_MD],
+        "report": json.loads(files[REPORT_JSON]),
+    }

@@ -59,7 +59,8 @@ async def ready(services: ServicesDep) -> JSONResponse:
     checks["runner"] = "ok" if services.runner.healthy else "stopped"
     if not services.runner.healthy:
         reasons.append("runner: not running")
-    problem = llm_problem(services.settings)
+    # With the Celery runner the workers hold the models, not this process.
+    problem = None if services.settings.runner == "celery" else llm_problem(services.settings)
     checks["llm"] = {
         "provider": services.settings.llm_provider,
         "status": "ok" if problem is None else "error",

@@ -56,9 +56,10 @@ async def list_jobs(
     status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page:
-    """Your jobs, newest first."""
-    rows, total = await JobRepo(session).list(user.user_id, status_filter, limit, offset)
+    """Your jobs, newest first; `q` searches prompts."""
+    rows, total = await JobRepo(session).list(user.user_id, status_filter, limit, offset, q)
     return Page(items=[job_summary(r) for r in rows], total=total, limit=limit, offset=offset)
 
 

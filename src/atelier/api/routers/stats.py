@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from atelier.api.deps import CurrentUser, ServicesDep, SessionDep
 from atelier.observability.system import system_stats
-from atelier.store import JobRepo
+from atelier.store import JobRepo, JobStatsRepo
 
 router = APIRouter(prefix="/api", tags=["stats"])
 
@@ -51,3 +51,17 @@ async def stats(
         },
         "usage_per_day": await repo.usage_per_day(days, scope),
     }
+
+
+@router.get("/stats/series")
+async def stats_series(
+    user: CurrentUser,
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> dict[str, Any]:
+    """Series for charts over the last `days` UTC days: jobs per day by status, the
+    duration distribution, tokens and cost per day and per model, verdict counts.
+    Admins see every user's jobs, users their own."""
+    scope = None if user.is_admin else user.user_id
+    series = await JobStatsRepo(session).series(days, scope)
+    return {"scope": "all" if scope is None else "own", **series}

@@ -1,8 +1,7 @@
 import pytest
-from fastapi.testclient import TestClient
-
 from app.main import app, get_store
 from app.store import NoteStore
+from fastapi.testclient import TestClient
 
 
 @pytest.fixture

@@ -1,5 +1,4 @@
 import pytest
-
 from durations import DurationError, format_duration, parse_duration
 
 

@@ -1,0 +1,106 @@
+"""Gzip for text responses above a small size, with `Vary: Accept-Encoding`.
+
+Pure ASGI and cheap on the hot path: a response whose type is not text-like, which is
+already encoded, or whose `Content-Length` is below the threshold passes through
+untouched (the cached job bodies that the fast path serves are mostly that small).
+Only compressible bodies get `Vary: Accept-Encoding` — whether or not this client
+accepts gzip — so a shared cache never hands a gzip body to a client that cannot
+read it. Streamed bodies (no `Content-Length`) are compressed chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MIN_SIZE = 1024
+_COMPRESSIBLE = (
+    b"application/json",
+    b"application/javascript",
+    b"text/",
+    b"image/svg+xml",
+    b"application/xml",
+)
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            return b"gzip" in value.lower()
+    return False
+
+
+class CompressionMiddleware:
+    def __init__(self, app: ASGIApp, minimum_size: int = MIN_SIZE, level: int = 6) -> None:
+        self.app = app
+        self.minimum_size = minimum_size
+        self.level = level
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        accepts = _accepts_gzip(scope)
+        start: Message | None = None
+        stream: zlib._Compress | None = None
+        passthrough = True
+
+        async def send_compressed(message: Message) -> None:
+            nonlocal start, stream, passthrough
+            if message["type"] == "http.response.start":
+                headers = message.get("headers", ())
+                passthrough = not self._compressible(headers)
+                if passthrough:
+                    await send(message)
+                    return
+                vary = [*headers, (b"vary", b"Accept-Encoding")]
+                if not accepts:
+                    passthrough = True
+                    await send({**message, "headers": vary})
+                    return
+                start = {**message, "headers": vary}
+                return
+            if passthrough or message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            body: bytes = message.get("body", b"")
+            more = bool(message.get("more_body", False))
+            if stream is None and not more:
+                # The whole body at once: one gzip member, exact Content-Length.
+                packed = gzip.compress(body, self.level, mtime=0)
+                await send(self._start(start, len(packed)))
+                await send({"type": "http.response.body", "body": packed})
+                return
+            if stream is None:
+                stream = zlib.compressobj(self.level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+                await send(self._start(start, None))
+            chunk = stream.compress(body)
+            if not more:
+                chunk += stream.flush()
+            elif chunk:
+                chunk += stream.flush(zlib.Z_SYNC_FLUSH)
+            await send({"type": "http.response.body", "body": chunk, "more_body": more})
+
+        await self.app(scope, receive, send_compressed)
+
+    def _compressible(self, headers: Iterable[tuple[bytes, bytes]]) -> bool:
+        kind = b""
+        for name, value in headers:
+            if name == b"content-encoding":
+                return False
+            if name == b"content-type":
+                kind = value
+            elif name == b"content-length" and int(value) < self.minimum_size:
+                return False
+        return kind.startswith(_COMPRESSIBLE)
+
+    @staticmethod
+    def _start(start: Message, length: int | None) -> Message:
+        headers = [(n, v) for n, v in start["headers"] if n != b"content-length"]
+        headers.append((b"content-encoding", b"gzip"))
+        if length is not None:
+            headers.append((b"content-length", str(length).encode()))
+        return {**start, "headers": headers}
