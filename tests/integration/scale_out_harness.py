@@ -108,7 +108,7 @@ class Cluster:
             self.env,
             self.tmp / f"worker{n}.log",
         )
-        proc.wait_for(" ready.", timeout_s=60)
+        proc.wait_for("worker_ready", timeout_s=60)
         self.workers.append(proc)
         return proc
 
@@ -193,6 +193,7 @@ def cluster_env(
         ATELIER_LOG_FORMAT="json",
         ATELIER_LOG_LEVEL="INFO",
         ATELIER_EVENT_LOOP="asyncio",
+        PYTHONUNBUFFERED="1",
     )
     env.update(extra)
     return env

@@ -23,6 +23,8 @@ from atelier.domain.plan import MAX_PLAN_FILES, SUPPORTED_LANGUAGES, FileSpec, P
 from atelier.domain.spec import Spec
 from atelier.llm.base import LLM, ChatRequest, Message
 from atelier.llm.structured import chat_structured
+from atelier.spec.examples import parse_examples
+from atelier.spec.inline_examples import parse_inline_examples
 from atelier.spec.request_sections import stated_dependencies
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,7 @@ class PlannerReply(BaseModel):
     files: list[PlannedFile] = Field(min_length=1)
     dependencies: list[str] = Field(default_factory=list)
     test_command: str | None = None
+    examples: list[str] = Field(default_factory=list)
 
     @field_validator("name", "summary", mode="before")
     @classmethod
@@ -94,6 +97,15 @@ class PlannerReply(BaseModel):
     @classmethod
     def _dependencies_list(cls, value: Any) -> Any:
         return _as_list(value)
+
+    @field_validator("examples", mode="before")
+    @classmethod
+    def _examples_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [line.strip() for line in value.splitlines() if line.strip()]
+        if isinstance(value, list):
+            return [v for v in value if isinstance(v, str)]
+        return []
 
 
 # Sent for constrained decoding: every key required, so a grammar-driven model
@@ -125,6 +137,14 @@ PLAN_JSON_SCHEMA: dict[str, Any] = {
     },
     "required": ["name", "summary", "language", "files", "dependencies", "test_command"],
 }
+# A plain request's plan also carries the examples the Planner took from its words.
+PLAIN_PLAN_JSON_SCHEMA: dict[str, Any] = {
+    **PLAN_JSON_SCHEMA,
+    "properties": {**PLAN_JSON_SCHEMA["properties"],
+                   "examples": {"type": "array", "maxItems": 16, "items": {"type": "string"}}},
+    "required": [*PLAN_JSON_SCHEMA["required"], "examples"],
+}
+MAX_PLANNED_EXAMPLES_PER_FUNCTION = 4
 
 
 def _normalise_language(value: str | None) -> str | None:
@@ -240,6 +260,7 @@ def build_plan(reply: PlannerReply, *, language: str | None = None) -> Plan:
         if chosen not in SUPPORTED_LANGUAGES and _infer_language(paths) is not None:
             chosen = _infer_language(paths)
     chosen = chosen or "python"
+    examples = planned_examples(reply.examples, [f.purpose for f in files])
     name = " ".join(reply.name.split())[:100]
     if not name or name == _PLACEHOLDER_NAME:
         name = posixpath.splitext(posixpath.basename(paths[0]))[0]
@@ -250,7 +271,34 @@ def build_plan(reply: PlannerReply, *, language: str | None = None) -> Plan:
         files=_without_cycles(resolved),
         dependencies=[d.strip() for d in reply.dependencies if d and d.strip()],
         test_command=_test_command(chosen, reply.test_command),
+        examples=examples,
     )
+
+
+def planned_examples(written: list[str], purposes: list[str]) -> list[str]:
+    """The Planner's examples that can run as tests: one unambiguous literal call with a
+    literal result each (as the request's inline examples are read), of a function the
+    plan's purposes name, at most a few per function. Vague or misshapen ones are
+    dropped rather than held against the code."""
+    named = " ".join(purposes)
+    kept: list[str] = []
+    per_function: dict[str, int] = {}
+    for line in written:
+        parsed = parse_inline_examples(line.strip().strip("`"))
+        if len(parsed) != 1 or parsed[0].name not in named:
+            continue
+        example = parsed[0]
+        if per_function.get(example.name, 0) >= MAX_PLANNED_EXAMPLES_PER_FUNCTION:
+            continue
+        per_function[example.name] = per_function.get(example.name, 0) + 1
+        kept.append(f"{example.source} == {example.expected!r}")
+    return kept
+
+
+def is_plain_request(prompt: str) -> bool:
+    """A request that names no source file and shows no example: the Planner then
+    chooses the functions and writes the examples they are held to."""
+    return not named_source_files(prompt) and not parse_examples(prompt)
 
 
 async def plan_project(
@@ -273,7 +321,8 @@ async def plan_project(
     """
     budget = context_budget(llm, reply_tokens=PLANNER_MAX_TOKENS)
     language = _normalise_language(spec.language)
-    system = render("planner_system.md")
+    plain = is_plain_request(spec.prompt)
+    system = render("planner_system.md", plain=plain)
     user = render(
         "planner_user.md",
         request=clip(spec.prompt, max(1000, budget - len(system) - 300)),
@@ -285,7 +334,7 @@ async def plan_project(
         agent="planner",
         temperature=temperature,
         max_tokens=PLANNER_MAX_TOKENS,
-        json_schema=PLAN_JSON_SCHEMA,
+        json_schema=PLAIN_PLAN_JSON_SCHEMA if plain else PLAN_JSON_SCHEMA,
     )
     structured = await chat_structured(llm, request, PlannerReply, max_repairs=max_repairs)
     plan = with_named_files(build_plan(structured.value, language=language), spec.prompt)

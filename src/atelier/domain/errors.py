@@ -85,6 +85,12 @@ class LLMUnavailable(LLMError):
     code = "llm_unavailable"
 
 
+class ModelCorrupt(LLMUnavailable):
+    """A catalog model's file no longer matches its pinned SHA-256: it is not loaded."""
+
+    code = "model_corrupt"
+
+
 class LLMTimeout(LLMError):
     """A model call took longer than its timeout."""
 
@@ -117,3 +123,9 @@ class RateLimited(AtelierError):
     def __init__(self, retry_after_s: int, detail: Any = None) -> None:
         self.retry_after_s = retry_after_s
         super().__init__(detail or f"rate limit exceeded, retry after {retry_after_s}s")
+
+
+class QuotaExceeded(RateLimited):
+    """The user's quota (daily tokens or cost, concurrent jobs) does not allow this now."""
+
+    code = "quota_exceeded"

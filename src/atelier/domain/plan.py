@@ -37,6 +37,9 @@ class Plan(BaseModel):
     files: list[FileSpec] = Field(min_length=1, max_length=MAX_PLAN_FILES)
     dependencies: list[str] = Field(default_factory=list)
     test_command: str | None = None
+    # For a request that names no files, functions or examples: concrete examples the
+    # Planner took from its words (`f(args) == result`), run first like a request's own.
+    examples: list[str] = Field(default_factory=list)
 
     @field_validator("language")
     @classmethod

@@ -87,6 +87,11 @@ def render_report_md(result: JobResult) -> str:
         lines += ["## Plan", "", result.plan.summary or "", ""]
         lines += [f"- `{f.path}` — {f.purpose}" for f in result.plan.files]
         lines.append("")
+        if result.plan.examples:
+            lines += ["The request gave no examples; the plan holds the code to these "
+                      "(run first, weighed like generated tests):", ""]
+            lines += [f"- `{example}`" for example in result.plan.examples]
+            lines.append("")
     lines += ["## Files", "", "| path | bytes | sha256 |", "|---|---|---|"]
     for path, content in sorted(result.files.items()):
         lines.append(f"| `{path}` | {len(content.encode())} | `{sha256_text(content)[:12]}` |")

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from atelier.domain.paths import is_readme_path, is_test_path
 from atelier.domain.plan import FileSpec, Plan
 from atelier.domain.report import TestCase
-from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME
+from atelier.spec.inline_examples import PLANNED_EXAMPLES_NAME, SPEC_EXAMPLES_NAME
 
 
 def is_test_module(path: str) -> bool:
@@ -86,4 +86,5 @@ def spec_example_counts(cases: Iterable[TestCase]) -> tuple[int, int]:
 
 def is_spec_example(case: TestCase) -> bool:
     """A case of the spec's own examples (pytest names them by module, node:test by name)."""
-    return SPEC_EXAMPLES_NAME in case.classname or case.name.startswith(SPEC_EXAMPLES_NAME)
+    return any(marker in case.classname or case.name.startswith(marker)
+               for marker in (SPEC_EXAMPLES_NAME, PLANNED_EXAMPLES_NAME))

@@ -57,7 +57,7 @@ from atelier.pipeline.test_weighing import code_version, outcomes, suspect_tests
 from atelier.sandbox import run_tests
 from atelier.sandbox.env_policy import DependencyPolicy
 from atelier.settings import Settings
-from atelier.spec.examples import parse_examples, spec_examples_test
+from atelier.spec.examples import parse_examples, planned_examples_test, spec_examples_test
 from atelier.spec.request_sections import file_section, request_for_file
 
 # Share of the progress bar each step represents once done.
@@ -288,6 +288,9 @@ class PipelineRun:
         if self.config.strategy == "single":
             return
         examples = spec_examples_test(self.spec.prompt, self.state.files, self.plan.language)
+        if not examples and self.plan.examples:
+            examples = planned_examples_test(self.plan.examples, self.state.files,
+                                             self.plan.language)
         if self.spec_has_examples and self.one_named_file:
             # The request's own examples are the tests of a one-file request: measured
             # on HumanEval, generated tests beside them cost 1.5-2.5x the draft's tokens
@@ -297,8 +300,8 @@ class PipelineRun:
                             "no generated tests needed")
             tests = dict(examples)
         else:
-            tests = await self.generated_tests(
-                examples=len(parse_examples(self.spec.prompt)) if examples else 0)
+            tests = await self.generated_tests(examples=(
+                len(parse_examples(self.spec.prompt) or self.plan.examples) if examples else 0))
             tests.update(examples)
         if tests or not self.state.test_files:
             self.state.test_files = {p: c for p, c in tests.items() if p not in self.state.files}

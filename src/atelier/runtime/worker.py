@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 from concurrent.futures import Future
 from typing import Any
@@ -93,7 +94,14 @@ class WorkerHost:
 
 def build_worker_app(settings: Settings, host: WorkerHost) -> Any:
     """The Celery app of a worker, its one task bound to `host`."""
+    from celery.signals import worker_ready
+
     app = build_celery(settings)
+
+    def announce_ready(**_: Any) -> None:
+        log.info("worker_ready", queues=settings.queue, pid=os.getpid())
+
+    worker_ready.connect(announce_ready, weak=False)
 
     @app.task(name=RUN_JOB_TASK, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
     def run_job(job_id: str) -> None:

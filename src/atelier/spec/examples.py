@@ -16,7 +16,11 @@ from dataclasses import dataclass
 
 from atelier.domain.paths import is_test_path, module_name
 from atelier.spec.examples_js import javascript_examples_test
-from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME, parse_inline_examples
+from atelier.spec.inline_examples import (
+    PLANNED_EXAMPLES_NAME,
+    SPEC_EXAMPLES_NAME,
+    parse_inline_examples,
+)
 from atelier.spec.stated_cases import StatedCase, parse_stated_cases
 
 EXAMPLES_TEST_PATH = f"tests/{SPEC_EXAMPLES_NAME}.py"
@@ -394,6 +398,18 @@ def spec_examples_test(spec_prompt: str, files: Mapping[str, str], language: str
             )
         )
     return {EXAMPLES_TEST_PATH: "".join(parts)}
+
+
+def planned_examples_test(
+    examples: list[str], files: Mapping[str, str], language: str
+) -> dict[str, str]:
+    """The Planner's examples (``f(args) == result`` lines) as their own test file,
+    built like the request's examples but named apart, so they rank candidates first
+    yet can be set aside when every candidate disagrees with them. Never raises."""
+    built = spec_examples_test("\n".join(examples), files, language)
+    return {path.replace(SPEC_EXAMPLES_NAME, PLANNED_EXAMPLES_NAME):
+            content.replace(SPEC_EXAMPLES_NAME, PLANNED_EXAMPLES_NAME)
+            for path, content in built.items()}
 
 
 def _stated_test(number: int, case: StatedCase) -> str:

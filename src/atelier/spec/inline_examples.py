@@ -51,6 +51,9 @@ _MAX_EXAMPLES = 40
 # The name of the generated examples test (file stem, node:test name prefix): reports tell
 # the spec's own examples from the other tests by it.
 SPEC_EXAMPLES_NAME = "test_spec_examples"
+# The examples the Planner wrote for a request that gave none: run first like the
+# request's own, but weighed like any generated test (a model's word, not the user's).
+PLANNED_EXAMPLES_NAME = "test_planned_examples"
 
 
 @dataclass(frozen=True)

@@ -273,3 +273,40 @@ class TemplateRow(Base):
     @property
     def slug(self) -> str:
         return self.id
+
+
+class AuditRow(Base):
+    """One entry of the audit log: who did what to what, and when. Never updated.
+
+    The subject is kept as an id and a short label, not a foreign key, so the entry
+    outlives the job, key or user it names. No secret ever goes in (no key material,
+    no tokens): keys are named by their display prefix.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_actor_ts", "actor", "ts"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    target_type: Mapped[str | None] = mapped_column(String(16), default=None)
+    target_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    target_label: Mapped[str | None] = mapped_column(String(200), default=None)
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UserQuotaRow(Base):
+    """A user's daily allowance; a missing row or a NULL limit means unlimited."""
+
+    __tablename__ = "user_quotas"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    daily_tokens: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    daily_cost_usd: Mapped[float | None] = mapped_column(Float, default=None)
+    max_concurrent_jobs: Mapped[int | None] = mapped_column(Integer, default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
