@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     # How often a running job's worker looks for a cancel made through another process.
     cancel_poll_s: float = 1.0
     event_bus: Literal["memory", "redis"] = "memory"
+    # --- request limits: what one client may make the server hold
+    max_body_bytes: int = 1_048_576  # a larger request body is refused with 413
+    max_json_depth: int = 32  # JSON nested deeper is refused with 422 before it is parsed
+    ws_max_per_user: int = 50  # open WebSockets per user and process; more are closed (4429)
+    # A connection whose request line and headers have not all arrived this long after it
+    # opened (or after its previous response) is closed: slow clients cannot hold sockets.
+    header_timeout_s: float = 10.0
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     # auto: uvloop when installed (it is, with the server extra), else asyncio's loop.

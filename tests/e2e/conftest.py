@@ -52,7 +52,13 @@ class Server:
     base_url: str
     admin_key: str
     scripts: dict[str, Path]
+    root: Path
     keys: dict[str, str] = field(default_factory=dict)
+
+    def script(self, name: str, **kwargs: Any) -> Path:
+        """A new script file `name` (rewritable: a job reads its script when it starts)."""
+        self.scripts[name] = write_script(self.root / f"{name}.json", **kwargs)
+        return self.scripts[name]
 
     def client(self, key: str | None = None) -> httpx.Client:
         return httpx.Client(
@@ -124,7 +130,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             assert proc.poll() is None, f"atelier serve exited:\n{text}"
             time.sleep(0.1)
         assert key, "atelier serve printed no admin key"
-        yield Server(f"http://127.0.0.1:{port}", key, scripts)
+        yield Server(f"http://127.0.0.1:{port}", key, scripts, root)
     finally:
         proc.terminate()
         try:
@@ -140,6 +146,8 @@ def browser() -> Iterator[Any]:
         pytest.fail(f"{CHROMIUM} is missing: `make setup` installs it (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
+    # Screenshots of the last run only.
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
@@ -207,9 +215,3 @@ def pages(browser: Any, server: Server, request: pytest.FixtureRequest) -> Itera
     finally:
         opened.close()
     assert not opened.errors, f"browser console errors: {opened.errors}"
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    # Screenshots of the last run only.
-    if ARTIFACTS.exists() and os.environ.get("PYTEST_XDIST_WORKER") is None:
-        shutil.rmtree(ARTIFACTS, ignore_errors=True)

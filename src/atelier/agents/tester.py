@@ -116,6 +116,18 @@ def import_example(source: Mapping[str, str], language: str) -> str:
             else f"const mod = require('{target}');")
 
 
+_PY_MAIN = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]\s*:""", re.MULTILINE)
+_JS_MAIN = re.compile(r"require\.main\s*===?\s*module|process\.argv")
+
+
+def command_line_entry(source: Mapping[str, str], language: str) -> str | None:
+    """The file a command-line project is run as (its `__main__` guard, or
+    `require.main === module` / `process.argv` in node), or None for a library."""
+    pattern = _PY_MAIN if language == "python" else _JS_MAIN
+    return next((p for p, c in sorted(source.items())
+                 if language_of(p) == language and pattern.search(c)), None)
+
+
 def _unfence(content: str, language: str, path: str) -> str:
     if ("```" in content or "~~~" in content) and code_blocks(content):
         return extract_code(content, language=language, path=path)
@@ -240,7 +252,8 @@ async def write_tests(
     if plan.files:
         example_path = test_path_for(plan.files[0].path, language)
     system = render("tester_system.md", language=language, example_path=example_path,
-                    examples=examples, import_example=import_example(source, language))
+                    examples=examples, import_example=import_example(source, language),
+                    cli_entry=command_line_entry(source, language))
 
     def user_prompt(shown: Mapping[str, str]) -> str:
         return render(

@@ -20,6 +20,7 @@ from atelier.api.errors import install_error_handlers
 from atelier.api.job_view_fast_path import JobViewFastPath
 from atelier.api.middleware import RequestContextMiddleware
 from atelier.api.ratelimit import RateLimitMiddleware, RequestRateLimiter
+from atelier.api.request_limits import RequestLimitsMiddleware
 from atelier.api.routers import (
     admin,
     auth,
@@ -140,6 +141,7 @@ def create_app(
     )
     app.state.ws_heartbeat_s = ws_heartbeat_s
     app.state.ws_event_texts = ws.EventTexts()
+    app.state.ws_open = ws.OpenSockets()
     app.state.metrics = metrics
     install_error_handlers(app)
 
@@ -162,6 +164,12 @@ def create_app(
     app.add_middleware(JobViewFastPath)
     # Outside the fast path, so its cached bodies are compressed like any other.
     app.add_middleware(CompressionMiddleware)
+    # Inside the rate limit (a refused body still counts), before any body is parsed.
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

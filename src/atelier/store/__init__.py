@@ -8,6 +8,7 @@ own short sessions and commit.
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from atelier.store.audit import AuditRepo
 from atelier.store.blobs import BlobStore, content_hash
 from atelier.store.calls import CallRecordRepo, DbCallRecords
 from atelier.store.checkpoints import DbCheckpointStore
@@ -23,6 +24,7 @@ from atelier.store.jobs import JobRepo, Requester, percentile
 from atelier.store.migrate import migrate
 from atelier.store.models import (
     ApiKeyRow,
+    AuditRow,
     BlobRow,
     CheckpointRow,
     EventRow,
@@ -33,6 +35,7 @@ from atelier.store.models import (
     VersionFileRow,
     VersionRow,
 )
+from atelier.store.quotas import QuotaRepo
 from atelier.store.templates import TemplateRepo
 from atelier.store.users import ApiKeyRepo, UserRepo
 from atelier.store.versions import VersionChanges, VersionInfo, VersionRepo
@@ -42,6 +45,8 @@ __all__ = [
     "ApiKeyRow",
     "AsyncEngine",
     "AsyncSession",
+    "AuditRepo",
+    "AuditRow",
     "BlobRow",
     "BlobStore",
     "CallRecordRepo",
@@ -54,6 +59,7 @@ __all__ = [
     "JobRow",
     "JobStatsRepo",
     "LlmCallRow",
+    "QuotaRepo",
     "Requester",
     "SessionMaker",
     "TemplateRepo",

@@ -234,3 +234,19 @@ def test_the_import_example_names_the_projects_own_module_never_an_invented_one(
                           "javascript") == "const { TodoList } = require('../src/todo.js');"
     assert import_example({"pkg/__init__.py": ""}, "python") == "import pkg"
     assert "calc" not in import_example({"lru.py": "def get(k):\n    return k\n"}, "python")
+
+
+def test_a_command_line_project_is_also_tested_by_running_it() -> None:
+    from atelier.agents.prompts import render
+    from atelier.agents.tester import command_line_entry
+
+    cli = {"wc/core.py": "def count(t):\n    return 1\n",
+           "wc.py": "import sys\n\nif __name__ == '__main__':\n    print(sys.argv)\n"}
+    assert command_line_entry(cli, "python") == "wc.py"
+    assert command_line_entry({"lib.py": "def f():\n    pass\n"}, "python") is None
+    assert command_line_entry({"bin/cli.js": "if (require.main === module) main();\n"},
+                              "javascript") == "bin/cli.js"
+    prompt = render("tester_system.md", language="python", example_path="tests/test_wc.py",
+                    examples=0, import_example="import wc", cli_entry="wc.py")
+    assert 'subprocess.run([sys.executable, "wc.py"' in prompt
+    assert "Do not test printing" not in prompt

@@ -15,10 +15,10 @@ from atelier.store import SessionMaker, create_engine, migrate
 from atelier.store.migrate import alembic_config, current_revision
 from atelier.store.models import Base
 
-HEAD = "0002"
+HEAD = "0003"
 TABLES = {
     "users", "api_keys", "jobs", "job_counters", "checkpoints", "events", "llm_calls",
-    "blobs", "versions", "version_files", "templates",
+    "blobs", "versions", "version_files", "templates", "audit_log", "user_quotas",
 }
 
 

@@ -78,6 +78,28 @@ class EventTexts:
         return text
 
 
+class OpenSockets:
+    """How many WebSockets each user holds open in this process (ATELIER_WS_MAX_PER_USER)."""
+
+    def __init__(self) -> None:
+        self.by_user: dict[str, int] = {}
+
+    def take(self, user_id: str, limit: int) -> bool:
+        """Count one more socket of `user_id`; False (nothing counted) when at `limit`."""
+        held = self.by_user.get(user_id, 0)
+        if held >= limit:
+            return False
+        self.by_user[user_id] = held + 1
+        return True
+
+    def release(self, user_id: str) -> None:
+        held = self.by_user.get(user_id, 0) - 1
+        if held > 0:
+            self.by_user[user_id] = held
+        else:
+            self.by_user.pop(user_id, None)
+
+
 class Connection:
     """One authenticated WebSocket client and the jobs it watches."""
 
@@ -247,6 +269,16 @@ async def websocket_endpoint(ws: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
+    open_sockets: OpenSockets = ws.app.state.ws_open
+    limit = services.settings.ws_max_per_user
+    if not open_sockets.take(user.user_id, limit):
+        detail = f"at most {limit} open WebSockets per user"
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await ws.send_text(
+                json.dumps({"type": "error", "error": "too_many_connections", "detail": detail})
+            )
+            await ws.close(CLOSE_RATE_LIMITED, detail)
+        return
     conn = Connection(ws, services, user, ws.app.state.ws_event_texts)
     services.metrics.ws_connections.inc()
     tasks: list[asyncio.Task[None]] = []
@@ -277,4 +309,5 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
         await conn.close()
+        open_sockets.release(user.user_id)
         services.metrics.ws_connections.dec()
