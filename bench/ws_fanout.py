@@ -493,7 +493,10 @@ async def run(
     nofile = raise_nofile_limit()  # the service process inherits it
     results: list[dict[str, Any]] = []
     with workdir(keep) as work:
-        service = await asyncio.to_thread(start_service, work)
+        # Every subscriber is the one bench user: lift the per-user WebSocket cap.
+        service = await asyncio.to_thread(
+            start_service, work, {"ATELIER_WS_MAX_PER_USER": "100000"}
+        )
         try:
             key = await asyncio.to_thread(create_user_key, service, "bench")
             token = await asyncio.to_thread(bearer_token, service, key)

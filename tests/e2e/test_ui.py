@@ -61,7 +61,7 @@ def test_a_job_from_a_template_runs_live_to_succeeded(server: Server, pages: Pag
     page = pages.new(key=server.user_key("tess"))
     page.goto(server.base_url + "/new")
     page.wait_for_selector("#templates button")
-    page.wait_for_selector("#model option")
+    page.wait_for_selector("#model option", state="attached")
     pages.shot(page, "new-project")
     page.click("#templates button >> nth=0")
     assert page.input_value("#prompt").strip(), "the template filled the prompt"

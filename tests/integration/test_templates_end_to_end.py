@@ -65,6 +65,8 @@ class ScriptedJob:
     name: str
     prompt: str
     plan: dict[str, Any]
+    # The packages the project asks for directly (planned or imported): each must be
+    # installed, and nothing else requested.
     installs: list[str]
     files: dict[str, str]  # project path -> content, as the job must deliver it
 
@@ -242,6 +244,10 @@ def assert_environment(env: EnvironmentReport | None, job: ScriptedJob,
     """The packages are installed and pinned, exactly as tested, in the deliverable."""
     assert env is not None and env.language == job.language
     assert env.findings == []
+    # What the plan and the code ask for, and nothing else: the project's own modules
+    # (`from app import create_app`) and the test runner are never packages.
+    assert sorted(r.name for r in env.requested) == sorted(job.installs)
+    assert sorted(p.name for p in env.installed if p.direct) == sorted(job.installs)
     installed = {p.name: p for p in env.installed}
     if not job.installs:
         assert installed == {} and env.manifests == {}
@@ -413,7 +419,8 @@ async def test_a_fix_that_drops_the_misspelt_import_turns_the_job_green(
     # The plan still names `reqests`: recorded as not installed, but nothing fails for it.
     env = result.environment
     assert env is not None
-    assert {r.name: r.source for r in env.requested}.get("reqests") in (None, "plan")
+    assert {r.name: r.source for r in env.requested}["reqests"] == "plan"
+    assert [(f.name, f.message) for f in env.findings] == [("reqests", MISSING_REQESTS)]
     assert "install reqests" not in {c.name for c in last.cases}
     assert "flask" in {p.name for p in env.installed if p.direct}
     assert "reqests" not in result.files["requirements.txt"]

@@ -14,11 +14,13 @@ import structlog
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
+from atelier.api.audit import SignInFailures, record_failed_sign_in
 from atelier.api.job_views import JobViewCache
 from atelier.api.jobs_service import JobIntake
 from atelier.api.principals import PrincipalCache
 from atelier.api.ratelimit import RequestRateLimiter
 from atelier.auth import Principal, authenticate_api_key, authenticate_bearer, require_admin
+from atelier.auth.keys import looks_like_api_key
 from atelier.domain.errors import Unauthorized
 from atelier.observability.metrics import Metrics
 from atelier.runtime.bus import EventBus
@@ -42,6 +44,8 @@ class Services:
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     job_views: JobViewCache = field(default_factory=JobViewCache)
     job_intake: JobIntake = field(default_factory=JobIntake)
+    # Bad API keys on requests: at most one audit entry per client IP per minute.
+    sign_in_failures: SignInFailures = field(default_factory=SignInFailures)
     # Several replicas (Redis): revocations reach every replica's principal cache.
     revocations: RevocationFeed | None = None
 
@@ -109,11 +113,13 @@ async def authenticate(
     settings: Settings,
     token: str | None = None,
     cache: PrincipalCache | None = None,
+    failures: SignInFailures | None = None,
 ) -> Principal:
     """The caller of a request or WebSocket: X-API-Key, Bearer token, or `token`.
 
     A credential found in `cache` is not checked against the database again; a check
-    runs in its own committed session (it records an API key's use).
+    runs in its own committed session (it records an API key's use). A bad API key is
+    written to the audit log (at most once per client IP per window of `failures`).
     Raises Unauthorized when no credential is given or it is not valid.
     """
     api_key = conn.headers.get("x-api-key", "").strip()
@@ -127,7 +133,14 @@ async def authenticate(
                 return await authenticate_api_key(session, api_key)
             return await authenticate_bearer(session, credential, settings)
 
-    principal = await (cache.resolve(credential, load) if cache is not None else load())
+    try:
+        principal = await (cache.resolve(credential, load) if cache is not None else load())
+    except Unauthorized as exc:
+        if failures is not None and (api_key or looks_like_api_key(credential)):
+            await record_failed_sign_in(
+                sessionmaker, conn, credential, str(exc.detail), via="request", limiter=failures
+            )
+        raise
     structlog.contextvars.bind_contextvars(user=principal.name, user_id=principal.user_id)
     return principal
 
@@ -137,7 +150,11 @@ async def get_current_user(request: Request) -> Principal:
     # each sub-dependency costs a resolution step.
     services: Services = request.app.state.services
     return await authenticate(
-        request, services.sessionmaker, services.settings, cache=services.principals
+        request,
+        services.sessionmaker,
+        services.settings,
+        cache=services.principals,
+        failures=services.sign_in_failures,
     )
 
 

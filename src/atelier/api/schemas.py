@@ -311,7 +311,64 @@ class UserCreate(_In):
 
 
 class UserPatch(_In):
-    active: bool
+    """What an admin may change of a user; fields left out stay as they are."""
+
+    active: bool | None = None
+    role: Literal["user", "admin"] | None = None
+
+
+class QuotaIn(_In):
+    """A user's quota; null (or left out) means unlimited."""
+
+    daily_tokens: int | None = Field(default=None, ge=0, le=2**53)
+    daily_cost_usd: float | None = Field(default=None, ge=0, le=1e9)
+    max_concurrent_jobs: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class QuotaOut(BaseModel):
+    user_id: str
+    daily_tokens: int | None = None
+    daily_cost_usd: float | None = None
+    max_concurrent_jobs: int | None = None
+
+
+class AllowanceOut(BaseModel):
+    """One allowance of today: used, the limit (null: unlimited) and what is left."""
+
+    used: float
+    limit: float | None = None
+    remaining: float | None = None
+
+
+class DailyUsageOut(BaseModel):
+    """What the caller has used today (UTC) and what is left of their quota."""
+
+    user_id: str
+    day: str
+    resets_at: datetime
+    tokens: AllowanceOut
+    cost_usd: AllowanceOut
+    concurrent_jobs: AllowanceOut
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    ts: datetime
+    actor: str
+    actor_id: str | None = None
+    action: str
+    target_type: str | None = None
+    target_id: str | None = None
+    target_label: str | None = None
+    ip: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryOut]
+    total: int
+    limit: int
+    offset: int
 
 
 class KeyCreate(_In):

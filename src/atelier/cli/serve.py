@@ -15,6 +15,7 @@ import typer
 import uvicorn
 
 from atelier.api.app import create_app
+from atelier.api.http_protocol import header_deadline_protocol
 from atelier.settings import Settings, get_settings
 from atelier.store import (
     ApiKeyRepo,
@@ -77,6 +78,8 @@ async def run_server(settings: Settings) -> None:
         # bytes it saves on the fan-out path.
         ws_per_message_deflate=False,
         lifespan="on",
+        # Closes connections whose request headers trickle in (slowloris).
+        http=header_deadline_protocol(settings.header_timeout_s),
     )
     server = uvicorn.Server(config)
 

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -97,6 +97,24 @@ class UserRepo:
         row.active = active
         await self.session.flush()
         return row
+
+    async def set_role(self, user_id: str, role: str) -> UserRow:
+        """Make a user a "user" or an "admin". Raises NotFound, InvalidSpec for a bad role."""
+        if role not in ROLES:
+            raise InvalidSpec(f"role must be one of {ROLES}")
+        row = await self.get(user_id)
+        row.role = role
+        await self.session.flush()
+        return row
+
+    async def count_active_admins(self) -> int:
+        """How many enabled users have the admin role."""
+        result = await self.session.scalar(
+            select(func.count())
+            .select_from(UserRow)
+            .where(UserRow.role == "admin", UserRow.active.is_(True))
+        )
+        return result or 0
 
 
 class ApiKeyRepo:

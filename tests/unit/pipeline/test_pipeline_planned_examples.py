@@ -20,7 +20,8 @@ PLAN = {
 CODE = ("```python\nfrom collections import Counter\n\n\ndef count_words(text):\n"
         "    return Counter(text.lower().split()).most_common()\n```")
 TESTS = {"files": [{"path": "tests/test_words.py", "content": (
-    "from words import count_words\n\n\ndef test_one():\n    assert count_words('x') == [('x', 1)]\n")}]}
+    "from words import count_words\n\n\n"
+    "def test_one():\n    assert count_words('x') == [('x', 1)]\n")}]}
 
 
 def test_a_request_without_names_or_examples_is_plain() -> None:
