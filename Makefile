@@ -3,13 +3,16 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 EXTRAS ?= dev,local,server,postgres,celery
-MODEL  ?= qwen2.5-coder-0.5b
+MODEL  ?= qwen2.5-coder-1.5b
+# The test suite also runs the small model (fast checks of the local provider).
+TEST_MODEL ?= qwen2.5-coder-0.5b
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup run test lint fmt bench bench-quality clean
 
 setup: $(STAMP)
 	@$(BIN)/atelier models pull $(MODEL)
+	@$(BIN)/atelier models pull $(TEST_MODEL)
 
 $(STAMP): pyproject.toml
 	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \

@@ -43,6 +43,10 @@ def suffix(tag: str) -> str:
     return f"-{tag}" if tag else ""
 
 PROJECTS_DIR = REPO_ROOT / "bench" / "projects"
+# Requests written without examples, never tuned against (bench/heldout/README.md).
+HELDOUT_DIR = REPO_ROOT / "bench" / "heldout"
+# Plain requests: no file names, no function names, no examples; no acceptance tests.
+PLAIN_DIR = REPO_ROOT / "bench" / "plain"
 ACCEPTANCE_LIMITS = SandboxLimits(wall_time_s=60.0, cpu_s=60, memory_mb=1024,
                                   max_processes=128, max_file_mb=16, output_tail_chars=4000)
 # Lets acceptance tests import modules at the project root or under src/.
@@ -72,19 +76,21 @@ class ProjectSpec:
         return sum(len(re.findall(pattern, text, re.M)) for text in self.acceptance.values())
 
 
-def load_projects(names: Sequence[str] | None = None) -> list[ProjectSpec]:
-    """Every project under bench/projects/ (sorted by name), or the ones named."""
+def load_projects(names: Sequence[str] | None = None,
+                  directory: Path = PROJECTS_DIR) -> list[ProjectSpec]:
+    """Every project under `directory` (bench/projects/ by default; sorted by name), or
+    the ones named. A project without `acceptance/` (a plain request) has none."""
     projects = []
-    for spec_file in sorted(PROJECTS_DIR.glob("*/spec.json")):
-        directory = spec_file.parent
-        if names is not None and directory.name not in names:
+    for spec_file in sorted(directory.glob("*/spec.json")):
+        project_dir = spec_file.parent
+        if names is not None and project_dir.name not in names:
             continue
         data = json.loads(spec_file.read_text(encoding="utf-8"))
         acceptance = {
-            str(p.relative_to(directory)): p.read_text(encoding="utf-8")
-            for p in sorted((directory / "acceptance").rglob("*")) if p.is_file()
+            str(p.relative_to(project_dir)): p.read_text(encoding="utf-8")
+            for p in sorted((project_dir / "acceptance").rglob("*")) if p.is_file()
         }
-        projects.append(ProjectSpec(directory.name, data["language"], data["prompt"],
+        projects.append(ProjectSpec(project_dir.name, data["language"], data["prompt"],
                                     acceptance))
     return projects
 
@@ -162,8 +168,9 @@ async def run_acceptance(project: ProjectSpec, generated: Mapping[str, str]) -> 
             "output_tail": "" if report.green else report.output_tail[-1500:]}
 
 
-def results_path(model: str, tag: str = "") -> Path:
-    return RESULTS_DIR / f"projects-{model}{'-' + tag if tag else ''}.jsonl"
+def results_path(model: str, tag: str = "", kind: str = "projects") -> Path:
+    """The per-project JSONL of a run; `kind` is the suite (projects, heldout, plain)."""
+    return RESULTS_DIR / f"{kind}-{model}{'-' + tag if tag else ''}.jsonl"
 
 
 def run_project(
@@ -190,6 +197,7 @@ def run_project(
         "project": project.name, "language": project.language, "strategy": strategy,
         "model": model, "review": review, "docs": docs,
         "status": (summary or {}).get("status"), "reason": (summary or {}).get("reason"),
+        "verdict": ((summary or {}).get("verdict") or {}).get("verdict"),
         "generate": None if summary else stderr,
         "acceptance": acceptance,
         "generated_tests": (summary or {}).get("tests"),
@@ -266,20 +274,24 @@ def step_timing(model: str, threads: int | None, timeout_s: float) -> dict[str, 
             "usage": (summary or {}).get("usage"), "error": None if summary else stderr}
 
 
-def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) -> dict[str, Any]:
+def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy], *,
+                   kind: str = "projects", directory: Path = PROJECTS_DIR) -> dict[str, Any]:
+    """bench/projects (`kind` "projects", with the step timing) or another set of the
+    same layout, e.g. bench/heldout (`kind` "heldout": its own records and summary)."""
     names = args.project_names.split(",") if args.project_names else None
-    projects = interleaved(load_projects(names))
+    projects = interleaved(load_projects(names, directory))
     if args.projects is not None:
         projects = projects[: args.projects]
-    out = results_path(args.model, args.tag)
+    out = results_path(args.model, args.tag, kind)
     review, docs = True, False
-    print(f"Projects: {len(projects)} ({', '.join(p.name for p in projects)}), model "
+    label = {"projects": "Projects", "heldout": "Held-out (never tuned against)"}.get(kind, kind)
+    print(f"{label}: {len(projects)} ({', '.join(p.name for p in projects)}), model "
           f"{args.model}, strategies {', '.join(strategies)}, via `atelier generate --json`; "
           f"review ON, docs OFF (a README cannot change acceptance); records → {out}",
           flush=True)
     started = time.monotonic()
     code_at_start = None if args.aggregate else git_commit()
-    if not args.aggregate and args.suite != "steps":
+    if not args.aggregate and (args.suite != "steps" or kind != "projects"):
         done = ({(r["project"], r["strategy"]) for r in iter_jsonl(out)} if args.resume
                 else set())
         if not args.resume and out.exists():
@@ -304,18 +316,20 @@ def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) -> 
              r["completion_tokens"], r.get("token_ratio", "-"), r["wall_s"],
              r.get("wall_ratio", "-")] for s, r in agg["strategies"].items()]
     print()
-    print(f"Project level — {args.model}, {len(agg['projects'])} projects")
+    print(f"{label} — {args.model}, {len(agg['projects'])} projects")
     print(table(["strategy", "projects all green", "acceptance tests", "compl. tokens",
                  "tok ×single", "wall s", "wall ×single"], rows))
     data: dict[str, Any] = {"model": args.model, "review": review, "docs": docs,
                             "strategies": list(strategies), "code_at_start": code_at_start,
                             **agg}
-    previous = RESULTS_DIR / f"quality-projects-{args.model}{suffix(args.tag)}.json"
-    if previous.is_file():  # keep the last step timing when this run does not make one
+    previous = RESULTS_DIR / f"quality-{kind}-{args.model}{suffix(args.tag)}.json"
+    # keep the last step timing when this run does not make one
+    if kind == "projects" and previous.is_file():
         old = json.loads(previous.read_text(encoding="utf-8")).get("step_timing")
         if old:
             data["step_timing"] = old
-    if args.suite == "steps" or (not args.no_step_timing and not args.aggregate):
+    if kind == "projects" and (args.suite == "steps"
+                               or (not args.no_step_timing and not args.aggregate)):
         print(f"\nEnd-to-end step timing (module + tests + review + README) on {args.model}:")
         timing = step_timing(args.model, args.threads, args.project_timeout)
         print(table(["step", "wall s"], [[k, v] for k, v in timing["steps_s"].items()]
@@ -324,17 +338,17 @@ def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy]) -> 
                        ["of which sandbox", timing["sandbox_s_in_rounds"]]]))
         data["step_timing"] = timing
     data["elapsed_s"] = round(time.monotonic() - started, 1)
-    path = write_result(f"quality-projects-{args.model}{suffix(args.tag)}", data)
+    path = write_result(f"quality-{kind}-{args.model}{suffix(args.tag)}", data)
     print(f"→ {path}")
     return data
 
 
-def check_references() -> list[tuple[str, dict[str, Any]]]:
+def check_references(directory: Path = PROJECTS_DIR) -> list[tuple[str, dict[str, Any]]]:
     """Run every project's acceptance tests against its reference/ solution: proves the
     tests themselves are right (each must pass all)."""
     results = []
-    for project in load_projects():
-        ref_dir = PROJECTS_DIR / project.name / "reference"
+    for project in load_projects(directory=directory):
+        ref_dir = directory / project.name / "reference"
         reference = {str(p.relative_to(ref_dir)): p.read_text(encoding="utf-8")
                      for p in sorted(ref_dir.rglob("*")) if p.is_file()}
         results.append((project.name, asyncio.run(run_acceptance(project, reference))))
@@ -342,6 +356,6 @@ def check_references() -> list[tuple[str, dict[str, Any]]]:
 
 
 if __name__ == "__main__":
-    for name, acc in check_references():
+    for name, acc in check_references() + check_references(HELDOUT_DIR):
         print(f"{name:<16} {acc['passed']}/{acc['total']} "
               f"{'ok' if acc['all_passed'] else 'FAILED ' + acc['output_tail'][-800:]}")

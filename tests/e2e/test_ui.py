@@ -7,6 +7,8 @@ import re
 import zipfile
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import Pages, Server
 from tests.e2e.scripts import CODE
 
@@ -166,7 +168,7 @@ def test_revise_makes_version_2_and_shows_the_diff(server: Server, pages: Pages)
     page.wait_for_url(re.compile(r"/jobs/(?!" + job + r")[0-9a-f-]+$"))
     assert "Add sub" in page.text_content("#prompt")
     wait_status(page, "succeeded")
-    page.wait_for_selector('#version option[value="2"]')
+    page.wait_for_selector('#version option[value="2"]', state="attached")
     assert page.input_value("#version") == "2"
     page.select_option("#diff-from", "1")
     page.select_option("#diff-to", "2")
@@ -244,7 +246,7 @@ def test_my_jobs_filter_by_status_search_and_page(server: Server, pages: Pages) 
     assert len(page.query_selector_all("#jobs-table tbody tr[data-job-id]")) == 3
     page.fill("#f-q", "QUEUE")
     page.press("#f-q", "Enter")
-    page.wait_for_function("document.querySelectorAll('#jobs-table tbody tr[data-job-id]').length === 1")
+    expect(page.locator("#jobs-table tbody tr[data-job-id]")).to_have_count(1)
     assert "queue.py" in page.text_content("#jobs-table tbody")
     assert "q=QUEUE" in page.url
     page.fill("#f-q", "")

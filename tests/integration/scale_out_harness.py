@@ -53,7 +53,8 @@ class Process:
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.log.name} exited:\n{self.output()[-4000:]}")
             time.sleep(0.05)
-        raise AssertionError(f"{self.log.name}: no {text!r} in {timeout_s}s:\n{self.output()[-4000:]}")
+        tail = self.output()[-4000:]
+        raise AssertionError(f"{self.log.name}: no {text!r} in {timeout_s}s:\n{tail}")
 
     def kill(self) -> None:
         """SIGKILL, the process and everything it started."""
@@ -91,25 +92,27 @@ class Cluster:
     def headers(self) -> dict[str, str]:
         return {"X-API-Key": self.admin_key}
 
-    def start_api(self) -> str:
+    def start_api(self, *, wait: bool = True) -> str:
         port = _free_port()
         env = {**self.env, "ATELIER_PORT": str(port)}
         n = len(self.apis)
         proc = Process(["serve", "--host", "127.0.0.1"], env, self.tmp / f"api{n}.log")
-        proc.wait_for("Atelier listening on")
         base = f"http://127.0.0.1:{port}"
         self.apis.append((proc, base))
+        if wait:
+            proc.wait_for("Atelier listening on")
         return base
 
-    def start_worker(self, concurrency: int = 2) -> Process:
+    def start_worker(self, concurrency: int = 2, *, wait: bool = True) -> Process:
         n = len(self.workers)
         proc = Process(
             ["worker", "--concurrency", str(concurrency), "--loglevel", "INFO"],
             self.env,
             self.tmp / f"worker{n}.log",
         )
-        proc.wait_for("worker_ready", timeout_s=60)
         self.workers.append(proc)
+        if wait:
+            proc.wait_for("worker_ready", timeout_s=60)
         return proc
 
     def stop(self) -> None:
@@ -126,7 +129,9 @@ class Cluster:
             write_script(path, **kwargs)
         return str(path)
 
-    def submit(self, client: httpx.Client, prompt: str = "A calculator module.", **options: Any) -> str:
+    def submit(
+        self, client: httpx.Client, prompt: str = "A calculator module.", **options: Any
+    ) -> str:
         options.setdefault("script", self.script("fast"))
         r = client.post(
             "/api/jobs", headers=self.headers, json={"prompt": prompt, "options": options}
@@ -211,7 +216,14 @@ def create_admin_key(env: dict[str, str]) -> str:
 
 
 def start_cluster(
-    tmp: Path, db_url: str, broker_url: str, *, apis: int = 2, workers: int = 2, **env: str
+    tmp: Path,
+    db_url: str,
+    broker_url: str,
+    *,
+    apis: int = 2,
+    workers: int = 2,
+    concurrency: int = 2,
+    **env: str,
 ) -> Cluster:
     """Migrated database, an admin key, then the API and worker processes."""
     from api_scripts import write_script
@@ -222,9 +234,13 @@ def start_cluster(
     cluster.admin_key = create_admin_key(cluster.env)
     try:
         for _ in range(apis):
-            cluster.start_api()
+            cluster.start_api(wait=False)
         for _ in range(workers):
-            cluster.start_worker()
+            cluster.start_worker(concurrency, wait=False)
+        for proc, _ in cluster.apis:
+            proc.wait_for("Atelier listening on")
+        for proc in cluster.workers:
+            proc.wait_for("worker_ready")
     except BaseException:
         cluster.stop()
         raise

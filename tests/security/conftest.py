@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 
-from api_harness import (  # noqa: E402
+from api_harness import (
     api,
     api_postgres_url,
     api_sqlite_template,

@@ -31,6 +31,7 @@ from atelier.api.routers import (
     models,
     stats,
     templates,
+    usage,
     ws,
 )
 from atelier.auth import jwt_secret
@@ -148,7 +149,9 @@ def create_app(
     # Routers carry their own prefix, so a route's path is its full template (the
     # latency histogram's label).
     # Routes are matched in order: the polled job routes first.
-    for module in (jobs, health, auth, files, download, templates, stats, models, admin, ws):
+    for module in (
+        jobs, health, auth, files, download, templates, stats, models, usage, admin, ws
+    ):
         app.include_router(module.router)
 
     if settings.cors_origins:

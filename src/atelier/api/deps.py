@@ -18,6 +18,7 @@ from atelier.api.audit import SignInFailures, record_failed_sign_in
 from atelier.api.job_views import JobViewCache
 from atelier.api.jobs_service import JobIntake
 from atelier.api.principals import PrincipalCache
+from atelier.api.quotas import QuotaGate
 from atelier.api.ratelimit import RequestRateLimiter
 from atelier.auth import Principal, authenticate_api_key, authenticate_bearer, require_admin
 from atelier.auth.keys import looks_like_api_key
@@ -46,6 +47,7 @@ class Services:
     job_intake: JobIntake = field(default_factory=JobIntake)
     # Bad API keys on requests: at most one audit entry per client IP per minute.
     sign_in_failures: SignInFailures = field(default_factory=SignInFailures)
+    quotas: QuotaGate = field(default_factory=QuotaGate)
     # Several replicas (Redis): revocations reach every replica's principal cache.
     revocations: RevocationFeed | None = None
 

@@ -88,9 +88,13 @@ async def enqueue(services: Services, session: AsyncSession, row: JobRow, **data
 
 
 async def create_job(services: Services, user: Principal, spec: Spec) -> str:
-    """Queue a new job; returns its id once committed (in a batch with its neighbours)."""
+    """Queue a new job; returns its id once committed (in a batch with its neighbours).
+
+    Raises QuotaExceeded when the user's quota does not allow another job now.
+    """
     spec = await check_spec(services.sessionmaker, spec, user, services.settings)
-    return await services.job_intake.create(services, user.user_id, spec)
+    async with services.quotas.admit(services.sessionmaker, user.user_id):
+        return await services.job_intake.create(services, user.user_id, spec)
 
 
 @dataclass

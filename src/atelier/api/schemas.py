@@ -335,9 +335,9 @@ class QuotaOut(BaseModel):
 class AllowanceOut(BaseModel):
     """One allowance of today: used, the limit (null: unlimited) and what is left."""
 
-    used: float
-    limit: float | None = None
-    remaining: float | None = None
+    used: int | float
+    limit: int | float | None = None
+    remaining: int | float | None = None
 
 
 class DailyUsageOut(BaseModel):

@@ -18,7 +18,9 @@ from atelier.runtime.revocations import announce_revocation
 from atelier.settings import Settings
 from atelier.store import (
     ApiKeyRepo,
+    ApiKeyRow,
     AsyncSession,
+    AuditRepo,
     UserRepo,
     create_engine,
     create_sessionmaker,
@@ -27,6 +29,21 @@ from atelier.store import (
 )
 
 keys_app = typer.Typer(help="Manage users and their API keys.", no_args_is_help=True)
+
+# Who the audit log names for what is done here: whoever may run the CLI on the host.
+CLI_ACTOR = "cli"
+
+
+async def _audit_key(session: AsyncSession, action: str, key: ApiKeyRow) -> None:
+    """An audit entry for a key, named by its display prefix (never the key)."""
+    await AuditRepo(session).record(
+        action,
+        actor=CLI_ACTOR,
+        target_type="key",
+        target_id=key.id,
+        target_label=f"{key.display_prefix} {key.name}".strip(),
+        detail={"owner_id": key.user_id},
+    )
 
 
 @asynccontextmanager
@@ -71,12 +88,21 @@ async def _create(settings: Settings, name: str, admin: bool, key_name: str) -> 
         lines = []
         if user is None:
             user = await users.create(name, "admin" if admin else "user")
+            await AuditRepo(session).record(
+                "user.created",
+                actor=CLI_ACTOR,
+                target_type="user",
+                target_id=user.id,
+                target_label=user.name,
+                detail={"role": user.role},
+            )
             lines.append(f"created user {user.name} ({user.role})")
         else:
             lines.append(f"user {user.name} exists ({user.role})")
             if admin and user.role != "admin":
                 lines.append("note: --admin does not change the role of an existing user")
         row, plaintext = await ApiKeyRepo(session).create(user.id, key_name)
+        await _audit_key(session, "key.created", row)
         lines.append(f"key id {row.id}, prefix {row.display_prefix}")
         lines.append("store this key now, it is not shown again:")
         lines.append(plaintext)
@@ -137,7 +163,11 @@ def revoke(
 
 async def _revoke(settings: Settings, key: str) -> str:
     async with _session(settings) as session:
-        row = await ApiKeyRepo(session).revoke(key)
+        repo = ApiKeyRepo(session)
+        already = (await repo.get(key)).revoked_at is not None
+        row = await repo.revoke(key)
+        if not already:
+            await _audit_key(session, "key.revoked", row)
         prefix = row.display_prefix
     if settings.event_bus == "redis":
         # Running API replicas drop their cached principals at once (else within 10 s).

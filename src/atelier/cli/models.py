@@ -100,7 +100,6 @@ def list_models(
     table.add_column("path", overflow="fold")
     table.add_column("default", justify="center")
     table.add_column("licence", no_wrap=True)
-    table.add_column("notes")
     for row in rows:
         size = row["size_bytes"]
         table.add_row(
@@ -110,9 +109,12 @@ def list_models(
             row["path"] or "",
             "*" if row["default"] else "",
             row["licence"],
-            row["notes"],
         )
     console.print(table)
+    # Notes as lines of their own: in a table column they wrap a word a line.
+    for row in rows:
+        default = " (default)" if row["default"] else ""
+        console.print(f"{row['id']}{default}: {row['notes']}", soft_wrap=True)
 
 
 class _PullBar:

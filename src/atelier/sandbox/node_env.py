@@ -204,6 +204,7 @@ def pinned_manifests(project_manifest: str | None, project_name: str,
     data["dependencies"] = {p.name: p.version for p in installed if p.direct}
     lock = json.loads((env_root / "package-lock.json").read_text(encoding="utf-8"))
     lock["name"] = data["name"]
+    lock["version"] = data["version"]
     root = lock.get("packages", {}).get("")
     if isinstance(root, dict):
         root["name"] = data["name"]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from atelier.domain.errors import Conflict, Forbidden, InvalidSpec, NotFound
+from atelier.store.dialect import upsert_insert
 from atelier.store.models import TemplateRow
 from atelier.store.types import utcnow
 
@@ -114,7 +115,13 @@ class TemplateRepo:
             }
             row = await self.session.get(TemplateRow, slug)
             if row is None:
-                self.session.add(TemplateRow(id=slug, builtin=True, **values))
+                # An upsert, not an add: API replicas starting together seed at once.
+                now = utcnow()
+                await self.session.execute(
+                    upsert_insert(self.session, TemplateRow)
+                    .values(id=slug, builtin=True, created_at=now, updated_at=now, **values)
+                    .on_conflict_do_nothing(index_elements=["id"])
+                )
             elif row.builtin:
                 for field, value in values.items():
                     setattr(row, field, value)

@@ -47,7 +47,7 @@ def test_none_resolves_to_the_configured_default_model(settings: Settings) -> No
 
 
 def test_the_shipped_default_is_the_qwen_coder_that_writes_working_code() -> None:
-    assert Settings(_env_file=None).local_default_model == "qwen2.5-coder-0.5b"  # type: ignore[call-arg]
+    assert Settings(_env_file=None).local_default_model == "qwen2.5-coder-1.5b"  # type: ignore[call-arg]
 
 
 def test_bundled_model_without_its_package_names_the_pip_install(

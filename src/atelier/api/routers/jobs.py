@@ -108,14 +108,19 @@ async def cancel(
     "/jobs/{job_id}/revise",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobAccepted,
-    responses={**_NOT_FOUND, 409: {"description": "no version to revise yet"}},
+    responses={
+        **_NOT_FOUND,
+        409: {"description": "no version to revise yet"},
+        429: {"description": "quota exceeded"},
+    },
 )
 async def revise(
     job_id: str, body: ReviseIn, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> JobAccepted:
     """Run the pipeline on the project's latest files with new instructions; the result
     becomes version N+1 of the project. Returns the revision job to watch."""
-    row, version = await revise_job(services, session, user, job_id, body.instructions)
+    async with services.quotas.admit(services.sessionmaker, user.user_id):
+        row, version = await revise_job(services, session, user, job_id, body.instructions)
     return JobAccepted(
         job_id=row.id,
         status="queued",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from atelier.api.audit import audit
 from atelier.api.deps import AdminUser, CurrentUser, SessionDep
 from atelier.api.schemas import TemplateIn, TemplateOut, TemplatePatch
 from atelier.store import TemplateRepo, TemplateRow
@@ -51,7 +52,9 @@ async def get_template(template_id: str, _user: CurrentUser, session: SessionDep
     status_code=status.HTTP_201_CREATED,
     responses={403: {"description": "admins only"}, 409: {"description": "id taken"}},
 )
-async def create_template(body: TemplateIn, admin: AdminUser, session: SessionDep) -> TemplateOut:
+async def create_template(
+    body: TemplateIn, admin: AdminUser, session: SessionDep, request: Request
+) -> TemplateOut:
     """Add a custom template (admins)."""
     row = await TemplateRepo(session).create(
         body.id,
@@ -62,6 +65,15 @@ async def create_template(body: TemplateIn, admin: AdminUser, session: SessionDe
         suggested_files=body.suggested_files,
         tags=body.tags,
         created_by=admin.user_id,
+    )
+    await audit(
+        session,
+        "template.created",
+        admin,
+        request,
+        target_type="template",
+        target_id=row.id,
+        target_label=row.name,
     )
     await session.commit()
     return template_out(row)
@@ -76,11 +88,21 @@ async def create_template(body: TemplateIn, admin: AdminUser, session: SessionDe
     },
 )
 async def update_template(
-    template_id: str, body: TemplatePatch, _admin: AdminUser, session: SessionDep
+    template_id: str, body: TemplatePatch, admin: AdminUser, session: SessionDep, request: Request
 ) -> TemplateOut:
     """Change a custom template (admins; built-ins are read-only)."""
     fields = body.model_dump(exclude_unset=True, exclude_none=True)
     row = await TemplateRepo(session).update(template_id, **fields)
+    await audit(
+        session,
+        "template.updated",
+        admin,
+        request,
+        target_type="template",
+        target_id=row.id,
+        target_label=row.name,
+        fields=sorted(fields),
+    )
     await session.commit()
     return template_out(row)
 
@@ -93,8 +115,21 @@ async def update_template(
         404: {"description": "no such template"},
     },
 )
-async def delete_template(template_id: str, _admin: AdminUser, session: SessionDep) -> Response:
+async def delete_template(
+    template_id: str, admin: AdminUser, session: SessionDep, request: Request
+) -> Response:
     """Delete a custom template (admins; built-ins stay)."""
-    await TemplateRepo(session).delete(template_id)
+    repo = TemplateRepo(session)
+    name = (await repo.get(template_id)).name
+    await repo.delete(template_id)
+    await audit(
+        session,
+        "template.deleted",
+        admin,
+        request,
+        target_type="template",
+        target_id=template_id,
+        target_label=name,
+    )
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -89,7 +89,10 @@ export class FilesPanel {
     if (button) button.setAttribute("aria-current", "true");
     const url = `/api/jobs/${this.jobId}/files/${path.split("/").map(encodeURIComponent).join("/")}?version=${this.version}&format=html`;
     const r = await api(url, { raw: true });
-    const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    // Pygments' own <style> block and style attributes are dropped before parsing (the
+    // page's stylesheet colours the classes); the code itself arrives escaped.
+    const html = (await r.text()).replace(/<style[\s\S]*?<\/style>/gi, "").replace(/\sstyle="[^"]*"/gi, "");
+    const doc = new DOMParser().parseFromString(html, "text/html");
     const body = doc.querySelector(".highlighttable, .highlight") || doc.body;
     const copy = cleanCopy(body);
     $("#preview").replaceChildren(el("p", { class: "muted" }, path), copy || el("p", {}, "(empty)"));
