@@ -6,12 +6,18 @@ than one plain call with the same model?
 * Project level: small Python and JavaScript projects from bench/projects/, generated
   end to end with `atelier generate --json`, scored by acceptance tests the pipeline
   never sees; plus per-step wall time of one small project.
+* Held-out (`--suite heldout`): bench/heldout/, the same layout and scoring, requests
+  written without examples; never tuned against, reported apart.
+* Plain requests (`--suite plain`): bench/plain/, no names and no examples, no
+  acceptance tests: verdict, per-step wall time, tokens, generated projects kept for review.
 
 Review and docs are off for HumanEval (they cannot change a single function's
 correctness and cost minutes per problem); the output says so.
 
     python -m bench.quality --suite humaneval --model qwen2.5-coder-0.5b --limit 40
     python -m bench.quality --suite projects --projects 4
+    python -m bench.quality --suite heldout                  # never tune against these
+    python -m bench.quality --suite plain --strategies resample+repair
     python -m bench.quality --suite humaneval --resume      # continue a killed run
     python -m bench.quality --suite humaneval --aggregate   # only print the summary
 """
@@ -27,7 +33,8 @@ from typing import Any, cast
 from atelier.domain.spec import Strategy
 from bench.common import git_commit, iter_jsonl, load_humaneval, write_result
 from bench.humaneval import aggregate, results_path, run_humaneval, summary_table
-from bench.project_level import projects_suite, suffix
+from bench.plain_requests import plain_suite
+from bench.project_level import HELDOUT_DIR, projects_suite, suffix
 
 STRATEGIES: tuple[Strategy, ...] = ("single", "repair", "resample", "resample+repair")
 DEFAULT_STRATEGIES = "single,resample+repair"
@@ -43,12 +50,22 @@ def parse_strategies(text: str) -> list[Strategy]:
     return cast(list[Strategy], chosen)
 
 
+def plain_strategies(text: str) -> list[Strategy]:
+    """Plain requests have no baseline to be a ratio of: only the strategies named."""
+    chosen = parse_strategies(text)
+    named = {s.strip() for s in text.split(",")}
+    return [s for s in chosen if s != "single" or "single" in named]
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.quality", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--suite", choices=("humaneval", "projects", "steps", "all"),
+    p.add_argument("--suite",
+                   choices=("humaneval", "projects", "steps", "heldout", "plain", "all"),
                    default="all",
-                   help="steps: only the end-to-end per-step timing of one small project")
+                   help="steps: only the end-to-end per-step timing of one small project; "
+                        "heldout: bench/heldout (never tuned against); plain: bench/plain; "
+                        "all: humaneval + projects + steps")
     p.add_argument("--model", default="qwen2.5-coder-0.5b",
                    help="catalog id or GGUF path (local provider)")
     p.add_argument("--strategies", default=DEFAULT_STRATEGIES,
@@ -71,7 +88,8 @@ def parser() -> argparse.ArgumentParser:
                    help="wall-time budget per HumanEval job in seconds (default none)")
     p.add_argument("--projects", type=int, default=None,
                    help="how many bench/projects specs (default all)")
-    p.add_argument("--project-names", default=None, help="comma list of project names")
+    p.add_argument("--project-names", default=None,
+                   help="comma list of project (or held-out / plain request) names")
     p.add_argument("--project-timeout", type=float, default=1800.0,
                    help="seconds one `atelier generate` may take")
     p.add_argument("--verbose", action="store_true", help="log every step of every job")
@@ -128,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         out["humaneval"] = humaneval_suite(args, strategies)
     if args.suite in ("projects", "steps", "all"):
         out["projects"] = projects_suite(args, strategies)
+    if args.suite == "heldout":
+        out["heldout"] = projects_suite(args, strategies, kind="heldout", directory=HELDOUT_DIR)
+    if args.suite == "plain":
+        out["plain"] = plain_suite(args, plain_strategies(args.strategies))
     return out
 
 

@@ -20,7 +20,9 @@ CODE = (
     "def mul(a, b):\n    return a * b\n```"
 )
 # `add` subtracts: test_add fails whatever the fix loop tries (the coder repeats it).
-BUGGY_CODE = "```python\ndef add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n```"
+BUGGY_CODE = (
+    "```python\ndef add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n```"
+)
 TESTS = {
     "files": [
         {

@@ -20,7 +20,8 @@ WATCH_TIMELINE = """() => {
   window.__changes = [];
   new MutationObserver((records) => {
     for (const r of records) window.__changes.push([r.target.dataset.step, r.target.dataset.state]);
-  }).observe(document.querySelector('#timeline'), {subtree: true, attributes: true, attributeFilter: ['data-state']});
+  }).observe(document.querySelector('#timeline'),
+              {subtree: true, attributes: true, attributeFilter: ['data-state']});
 }"""
 
 
@@ -237,7 +238,13 @@ def test_my_jobs_filter_by_status_search_and_page(server: Server, pages: Pages) 
     with server.client(key) as c:
         ids = []
         for prompt in ("A stack module stack.py.", "A queue module queue.py.", "A heap heap.py."):
-            r = c.post("/api/jobs", json={"prompt": prompt, "options": {"script": str(server.scripts["buggy"]), "max_fix_rounds": 0}})
+            r = c.post(
+                "/api/jobs",
+                json={
+                    "prompt": prompt,
+                    "options": {"script": str(server.scripts["buggy"]), "max_fix_rounds": 0},
+                },
+            )
             ids.append(r.json()["job_id"])
     for job in ids:
         server.wait(key, job)
@@ -310,7 +317,8 @@ def test_an_expired_session_goes_back_to_sign_in(server: Server, pages: Pages) -
     page = pages.new(key=server.user_key("eve"))
     page.evaluate(
         "() => { const s = JSON.parse(localStorage.getItem('atelier.session'));"
-        " s.expires = Date.now() - 1000; localStorage.setItem('atelier.session', JSON.stringify(s)); }"
+        " s.expires = Date.now() - 1000;"
+        " localStorage.setItem('atelier.session', JSON.stringify(s)); }"
     )
     page.goto(server.base_url + "/")
     page.wait_for_url(re.compile(r"/signin\?"))

@@ -245,7 +245,7 @@ async def test_misspelt_package_is_a_finding_and_the_rest_installs(
     files = {"client.py": "import reqests\nimport flask\n",
              "tests/test_client.py": "import client\n"}
 
-    env = await _prepare("python", [], files, policy_for())
+    env = await _prepare("python", ["reqests"], files, policy_for())
 
     assert [f.name for f in env.report.findings] == ["reqests"]
     assert _finding(env.report, "reqests") == (
@@ -255,6 +255,21 @@ async def test_misspelt_package_is_a_finding_and_the_rest_installs(
     [case] = dependency_cases(env.report)
     assert case.name == "install reqests"
     assert case.message.endswith("(client.py imports it)")
+
+
+async def test_an_import_provided_under_another_name_is_not_reported(
+        policy_for: Callable[..., DependencyPolicy]) -> None:
+    # pyhumps is imported as `humps`; `utils` is nobody's declared package (a module
+    # that was never written) and is reported, never fetched from the index.
+    files = {"cases.py": "import humps\nfrom utils import helper\n"}
+
+    env = await _prepare("python", ["pyhumps"], files, policy_for())
+
+    assert "pyhumps" in _names(env.report)
+    assert [(f.name, f.kind) for f in env.report.findings] == [("utils", "unknown-import")]
+    assert "utils" not in _names(env.report)
+    [case] = dependency_cases(env.report)
+    assert case.message.startswith("cases.py imports `utils`, which is neither a module")
 
 
 async def test_a_range_no_release_satisfies_is_a_finding_and_the_rest_installs(
@@ -375,7 +390,7 @@ async def test_missing_npm_package_is_a_finding_and_the_rest_installs(
                          "const gone = require('nonexistent-pkg-zz9x');\n"}
     policy = policy_for()
 
-    env = await _prepare("javascript", [], files, policy)
+    env = await _prepare("javascript", ["nonexistent-pkg-zz9x"], files, policy)
 
     assert [f.name for f in env.report.findings] == ["nonexistent-pkg-zz9x"]
     assert "does not exist in the npm registry" in _finding(env.report, "nonexistent-pkg-zz9x")

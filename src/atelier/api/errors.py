@@ -128,9 +128,39 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# What every error response is, as the OpenAPI schema documents it. FastAPI documents
+# each 422 as `{"detail": [ValidationError]}`; ours carry `error` and, for a refusal that
+# is not about one field (a NUL in the URL, a domain rule), a `detail` string.
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string", "title": "Error code"},
+        "detail": {"title": "Detail: a message, or the invalid fields"},
+        "request_id": {"type": "string", "title": "Request id"},
+    },
+}
+
+
+def _document_error_shape(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_SCHEMA
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into the one error shape."""
+    """Register the handlers that turn every failure into the one error shape, and
+    document that shape as the body of every 422 in the OpenAPI schema."""
     app.add_exception_handler(e.AtelierError, _atelier_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    _document_error_shape(app)

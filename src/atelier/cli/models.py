@@ -34,6 +34,7 @@ from atelier.llm.catalog import (
     resolve_model,
 )
 from atelier.llm.model_check import ProblemResult, check_model, humaneval_path, load_humaneval
+from atelier.llm.model_integrity import integrity
 from atelier.llm.model_pull import PullProgress, pull_model, remove_model, verify_installed
 from atelier.settings import Settings, get_settings
 
@@ -67,12 +68,22 @@ def _size(model: CatalogModel, path: Path | None) -> int | None:
     return path.stat().st_size if path is not None and path.is_file() else None
 
 
+def _integrity(model: CatalogModel, path: Path | None, installed: bool) -> str | None:
+    """"verified" or "corrupt" for an installed pinned model (hashed only when its file
+    changed since the last check), None when there is nothing to check."""
+    pin = model.pin
+    if not installed or pin is None or path is None:
+        return None
+    return integrity(path, pin)
+
+
 def _row(model: CatalogModel, settings: Settings) -> dict[str, Any]:
     installed = is_installed(model, settings)
     path = _model_path(model, settings)
     return {
         "id": model.id,
         "installed": installed,
+        "integrity": _integrity(model, path, installed),
         "size_bytes": _size(model, path),
         "path": str(path) if path is not None and installed else None,
         "default": model.id == settings.local_default_model,
@@ -87,7 +98,8 @@ def _row(model: CatalogModel, settings: Settings) -> dict[str, Any]:
 def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List the catalog's models and whether each is installed (by marker, no re-hash)."""
+    """List the catalog's models, whether each is installed and whether its file is still
+    the verified one (re-hashed only when it changed since it was last verified)."""
     settings = get_settings()
     rows = [_row(m, settings) for m in CATALOG.values()]
     if as_json:
@@ -104,7 +116,7 @@ def list_models(
         size = row["size_bytes"]
         table.add_row(
             row["id"],
-            "[green]yes[/]" if row["installed"] else "no",
+            _installed_cell(row),
             f"{size / 1e6:,.0f} MB" if size else "?",
             row["path"] or "",
             "*" if row["default"] else "",
@@ -115,6 +127,12 @@ def list_models(
     for row in rows:
         default = " (default)" if row["default"] else ""
         console.print(f"{row['id']}{default}: {row['notes']}", soft_wrap=True)
+
+
+def _installed_cell(row: dict[str, Any]) -> str:
+    if row["integrity"] == "corrupt":
+        return f"[red]corrupt — run atelier models pull {row['id']}[/]"
+    return "[green]yes[/]" if row["installed"] else "no"
 
 
 class _PullBar:

@@ -43,6 +43,9 @@ class DependencyFinding(BaseModel):
 
     name: str
     message: str
+    # "install": it could not be installed; "unknown-import": code imports a name that
+    # is neither a project module nor a declared or well-known package.
+    kind: Literal["install", "unknown-import"] = "install"
 
 
 class EnvironmentReport(BaseModel):

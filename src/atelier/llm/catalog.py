@@ -2,7 +2,8 @@
 
 Weights are never fetched from a model hub at run time (DESIGN.md §5). Each catalog
 model is pinned by file name, size and SHA-256; a pulled file is used only once a pull
-(or `atelier models check`) has verified its hash and left a marker beside it.
+(or `atelier models check`) has verified its hash and left a marker beside it, and it
+is verified again before every load (`model_integrity`: re-hashed whenever it changed).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from atelier.domain.errors import LLMUnavailable, ModelNotInstalled
+from atelier.llm.model_integrity import Pin
 from atelier.settings import Settings
 
 MARKER_SUFFIX = ".sha256"
@@ -45,6 +47,13 @@ class CatalogModel:
     @property
     def is_bundled(self) -> bool:
         return self.bundled_module is not None
+
+    @property
+    def pin(self) -> Pin | None:
+        """What its file must be, checked before it is loaded (None: no pinned hash)."""
+        if self.sha256 is None:
+            return None
+        return Pin(self.id, self.sha256, self.size_bytes)
 
 
 def _qwen_05b() -> CatalogModel:
@@ -102,6 +111,8 @@ class ResolvedModel:
     path: Path
     catalog_id: str | None
     context_length: int
+    # Checked before llama.cpp loads the file; None for a file with no pinned hash.
+    pin: Pin | None = None
 
 
 def installed_path(model: CatalogModel, settings: Settings) -> Path:
@@ -173,7 +184,9 @@ def resolve_model(name: str | None, settings: Settings) -> ResolvedModel:
                 f"local model {model.id!r} is not installed in {settings.models_dir}: "
                 f"run `atelier models pull {model.id}`"
             )
-        return ResolvedModel(installed_path(model, settings), model.id, model.context_length)
+        return ResolvedModel(
+            installed_path(model, settings), model.id, model.context_length, model.pin
+        )
     path = Path(name).expanduser()
     if path.suffix.lower() == ".gguf" and path.is_file():
         return ResolvedModel(path, None, settings.local_context)

@@ -49,6 +49,7 @@ def _build_provider(
             n_threads=settings.local_threads or os.cpu_count(),
             model_name=resolved.catalog_id or resolved.path.name,
             default_max_tokens=settings.llm_max_tokens,
+            pin=resolved.pin,
         )
     if provider == "openai":
         from atelier.llm.openai_provider import OpenAICompatibleLLM

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from atelier.domain.errors import LLMError, LLMOutputInvalid, LLMTimeout, LLMUnavailable
 from atelier.domain.usage import CallUsage
 from atelier.llm.base import ChatRequest, ChatResult
+from atelier.llm.model_integrity import Pin, verify_pinned_file
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -108,9 +109,18 @@ def _chat_formatter(llama: Llama) -> Jinja2ChatFormatter | None:
         return None
 
 
-def _load(path: Path, n_ctx: int, n_threads: int | None) -> _LoadedModel:
+def _load(path: Path, n_ctx: int, n_threads: int | None, pin: Pin | None = None) -> _LoadedModel:
     key = (path, n_ctx)
     with _MODELS_LOCK:
+        if pin is not None:
+            # Before every use, not only the first: llama.cpp maps the file, so a file
+            # changed under a loaded model changes the model too. Cheap while the
+            # file's stamp holds; a changed file is hashed again.
+            try:
+                verify_pinned_file(path, pin)
+            except LLMUnavailable:
+                _MODELS.pop(key, None)
+                raise
         loaded = _MODELS.get(key)
         if loaded is not None:
             return loaded
@@ -160,8 +170,10 @@ class LocalLLM:
         *,
         model_name: str | None = None,
         default_max_tokens: int = 2048,
+        pin: Pin | None = None,
     ) -> None:
         self._path = Path(model_path).expanduser().resolve()
+        self._pin = pin
         self._n_ctx = n_ctx
         self._n_threads = n_threads
         self._model_name = model_name or self._path.name
@@ -189,13 +201,16 @@ class LocalLLM:
     async def load(self) -> None:
         """Load the model now rather than on the first call.
 
-        Raises LLMUnavailable when llama-cpp-python is missing or the file cannot be loaded.
+        Raises LLMUnavailable when llama-cpp-python is missing or the file cannot be loaded,
+        ModelCorrupt when a catalog model's file no longer matches its pinned SHA-256.
         """
-        await asyncio.to_thread(_load, self._path, self._n_ctx, self._n_threads)
+        await asyncio.to_thread(_load, self._path, self._n_ctx, self._n_threads, self._pin)
 
     async def count_prompt_tokens(self, request: ChatRequest) -> int:
         """Tokens the request's messages take once formatted with the chat template."""
-        loaded = await asyncio.to_thread(_load, self._path, self._n_ctx, self._n_threads)
+        loaded = await asyncio.to_thread(
+            _load, self._path, self._n_ctx, self._n_threads, self._pin
+        )
         return await asyncio.to_thread(self._count_locked, loaded, request)
 
     def _count_locked(self, loaded: _LoadedModel, request: ChatRequest) -> int:
@@ -231,7 +246,9 @@ class LocalLLM:
         LLMError (llama.cpp rejected the call, e.g. a schema it cannot compile),
         LLMOutputInvalid (no reply text).
         """
-        loaded = await asyncio.to_thread(_load, self._path, self._n_ctx, self._n_threads)
+        loaded = await asyncio.to_thread(
+            _load, self._path, self._n_ctx, self._n_threads, self._pin
+        )
         # llama.cpp cannot be interrupted mid-generation from Python. If the caller gives
         # up (a timeout cancels this task) the worker finishes its bounded generation;
         # one still waiting for the model lock sees `abandoned` and skips its work.

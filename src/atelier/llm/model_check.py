@@ -23,6 +23,7 @@ from typing import Any
 
 from atelier.domain.errors import LLMUnavailable
 from atelier.llm.catalog import ResolvedModel
+from atelier.llm.model_integrity import verify_pinned_file
 
 SYSTEM_PROMPT = (
     "You are an expert Python programmer. Complete the function the user gives you. "
@@ -184,6 +185,8 @@ def check_model(
         raise LLMUnavailable(
             "llama-cpp-python is not installed: pip install 'atelier[local]'"
         ) from exc
+    if model.pin is not None:
+        verify_pinned_file(model.path, model.pin)
     started = time.perf_counter()
     try:
         llm = Llama(

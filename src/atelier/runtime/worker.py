@@ -125,6 +125,9 @@ def run_worker(settings: Settings, *, concurrency: int, queues: list[str], logle
                 f"--concurrency={concurrency}",
                 f"--queues={','.join(queues)}",
                 f"--loglevel={loglevel}",
+                # Unique per process: two workers on one host must not share a node name
+                # (RabbitMQ refuses the second's control queue).
+                f"--hostname=atelier-{os.getpid()}@%h",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

@@ -22,6 +22,7 @@ from packaging.requirements import Requirement as PackagingRequirement
 
 from atelier.domain.environment import DependencyFinding, DependencySource, Requirement
 from atelier.domain.paths import is_test_path, module_name
+from atelier.sandbox.well_known import WELL_KNOWN_NPM, WELL_KNOWN_PYTHON_IMPORTS
 
 # Import names whose distribution is called something else (the common cases).
 PYTHON_IMPORT_ALIASES = {
@@ -95,9 +96,11 @@ class Collected:
         elif spec and not known.spec:
             self.requirements[name] = known.model_copy(update={"spec": spec})
 
-    def refuse(self, name: str, message: str) -> None:
+    def refuse(self, name: str, message: str, *, unknown_import: bool = False) -> None:
         if all(f.name != name for f in self.findings):
-            self.findings.append(DependencyFinding(name=name, message=message))
+            self.findings.append(DependencyFinding(
+                name=name, message=message,
+                kind="unknown-import" if unknown_import else "install"))
 
 
 def _python_local_names(files: Iterable[str]) -> set[str]:
@@ -172,7 +175,19 @@ def _python_defined_names(files: Mapping[str, str]) -> set[str]:
     return names
 
 
-def python_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Collected:
+def mentioned(name: str, request: str) -> bool:
+    """Whether the request names the package (the user asked for it)."""
+    return re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", request, re.IGNORECASE) is not None
+
+
+def _unknown_import(path: str, name: str, manifest: str) -> str:
+    return (f"{path} imports `{name}`, which is neither a module of this project nor a "
+            f"declared dependency: write the missing module, declare the package in "
+            f"{manifest}, or use the standard library")
+
+
+def python_requirements(declared: Iterable[str], files: Mapping[str, str],
+                        request: str = "") -> Collected:
     """The Python packages the project needs: declared, in manifests, or imported."""
     out = Collected()
     for text in declared:
@@ -204,7 +219,12 @@ def python_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Co
                 # A package the project really uses is declared, or imported elsewhere.
                 continue
             dist = normalize_python_name(PYTHON_IMPORT_ALIASES.get(name, name))
-            out.add(dist, "", "import", path)
+            if (dist in out.requirements or name in WELL_KNOWN_PYTHON_IMPORTS
+                    or mentioned(name, request) or mentioned(dist, request)):
+                out.add(dist, "", "import", path)
+            else:
+                out.refuse(dist, _unknown_import(path, name, "requirements.txt"),
+                           unknown_import=True)
     return out
 
 
@@ -235,7 +255,8 @@ def _add_npm_requirement(
     out.add(name, "" if spec in ("*", "latest") else spec, source, origin)
 
 
-def node_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Collected:
+def node_requirements(declared: Iterable[str], files: Mapping[str, str],
+                      request: str = "") -> Collected:
     """The npm packages the project needs: declared, in package.json, or required/imported."""
     out = Collected()
     for text in declared:
@@ -260,18 +281,28 @@ def node_requirements(declared: Iterable[str], files: Mapping[str, str]) -> Coll
             continue
         for match in _JS_SPECIFIER.finditer(content):
             package = _npm_package(match.group(2))
-            if package is not None:
+            if package is None:
+                continue
+            if (package in out.requirements or package in WELL_KNOWN_NPM
+                    or mentioned(package, request)):
                 _add_npm_requirement(out, package, "", "import", path)
+            else:
+                out.refuse(package, _unknown_import(path, package, "package.json"),
+                           unknown_import=True)
     return out
 
 
 def collect_requirements(
-    language: str, declared: Iterable[str], files: Mapping[str, str]
+    language: str, declared: Iterable[str], files: Mapping[str, str], request: str = ""
 ) -> Collected:
-    """The requirements of a project in ``language`` ("python" or "javascript")."""
+    """The requirements of a project in ``language`` ("python" or "javascript").
+
+    An import the project neither declares nor defines is installed only when the
+    package is well known or the ``request`` names it; otherwise it is a finding.
+    """
     if language == "javascript":
-        return node_requirements(declared, files)
-    return python_requirements(declared, files)
+        return node_requirements(declared, files, request)
+    return python_requirements(declared, files, request)
 
 
 def is_manifest(path: str) -> bool:

@@ -31,13 +31,14 @@ async def prepare_environment(
     policy: DependencyPolicy,
     *,
     project_name: str = "project",
+    request: str = "",
 ) -> PreparedEnvironment:
     """Collect what the project needs, install it (or reuse an identical build).
 
     Raises :class:`SandboxError` only when the installer itself is missing or broken
     (uv, npm, the test tools); a package that cannot be installed becomes a finding.
     """
-    collected = collect_requirements(language, declared, files)
+    collected = collect_requirements(language, declared, files, request)
     requirements = list(collected.requirements.values())
     if language == "javascript":
         prepared = await prepare_node(requirements, collected.findings, policy,

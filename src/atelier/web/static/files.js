@@ -73,14 +73,23 @@ export class FilesPanel {
   async showVersion(n) {
     this.version = n;
     const tree = await api(`/api/jobs/${this.jobId}/files?version=${n}`);
-    $("#tree").replaceChildren(...tree.files.map((f) => {
-      const depth = f.path.split("/").length - 1;
-      const b = el("button", { type: "button", dataset: { path: f.path }, style: null },
-        el("span", {}, "\u00a0".repeat(depth * 2) + f.path.split("/").pop()), el("small", {}, fmtBytes(f.size)));
-      b.title = f.path;
+    const items = [];
+    const shown = new Set();
+    const indent = (depth) => "\u00a0".repeat(depth * 2);
+    for (const f of [...tree.files].sort((a, b) => a.path.localeCompare(b.path))) {
+      const parts = f.path.split("/");
+      for (let k = 1; k < parts.length; k++) {
+        const dir = parts.slice(0, k).join("/");
+        if (shown.has(dir)) continue;
+        shown.add(dir);
+        items.push(el("li", { class: "dir" }, indent(k - 1) + parts[k - 1] + "/"));
+      }
+      const b = el("button", { type: "button", dataset: { path: f.path }, title: f.path },
+        el("span", {}, indent(parts.length - 1) + parts[parts.length - 1]), el("small", {}, fmtBytes(f.size)));
       b.addEventListener("click", () => this.open(f.path, b));
-      return el("li", {}, b);
-    }));
+      items.push(el("li", {}, b));
+    }
+    $("#tree").replaceChildren(...items);
     $("#preview").replaceChildren(el("p", { class: "muted" }, "Pick a file."));
   }
 

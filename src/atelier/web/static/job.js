@@ -135,8 +135,8 @@ function showVerdict(j) {
   const line = j.verdict === "verified" ? `all ${total} tests pass` : (d.reason || "");
   box.className = `verdict v-${j.verdict}`;
   box.dataset.verdict = j.verdict;
-  box.replaceChildren(el("strong", {}, word), " — ", line,
-    (d.failing_tests || []).length ? el("ul", {}, ...d.failing_tests.map((t) => el("li", {}, el("code", {}, t)))) : null);
+  const failing = (d.failing_tests || []).map((t) => el("li", {}, el("code", {}, t)));
+  box.replaceChildren(el("strong", {}, word), " — ", line, ...(failing.length ? [el("ul", {}, ...failing)] : []));
   box.hidden = false;
 }
 

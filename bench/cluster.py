@@ -1,9 +1,10 @@
-"""A scaled-out Atelier on this machine: `atelier serve` ×2 and `atelier worker` ×2 as
-real processes on one PostgreSQL database, Redis (events, rate limits, revocations)
-and a Celery broker (Redis or RabbitMQ). Used by the scale-out tests and bench."""
+"""A scaled-out Atelier on this machine: `atelier serve` and `atelier worker` as real
+processes on one PostgreSQL database, Redis (events, rate limits, revocations) and a
+Celery broker (Redis or RabbitMQ). Used by bench/scale_out.py and the scale-out tests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -61,6 +62,12 @@ class Process:
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
 
+    def terminate(self) -> None:
+        """Ask to stop (SIGTERM), without waiting."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             # Twice: Celery's first SIGTERM waits for running jobs, the second does not.
@@ -84,6 +91,7 @@ class Cluster:
 
     tmp: Path
     env: dict[str, str]
+    base_script: dict[str, Any]
     admin_key: str = ""
     apis: list[tuple[Process, str]] = field(default_factory=list)  # (process, base url)
     workers: list[Process] = field(default_factory=list)
@@ -116,17 +124,18 @@ class Cluster:
         return proc
 
     def stop(self) -> None:
-        for proc in self.workers:
-            proc.stop()
-        for proc, _ in self.apis:
+        procs = [*self.workers, *(proc for proc, _ in self.apis)]
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
             proc.stop()
 
-    def script(self, name: str, **kwargs: Any) -> str:
-        from api_scripts import write_script
-
+    def script(self, name: str, delay_s: float = 0.0) -> str:
+        """A scripted-provider file: the base script with `delay_s` per call."""
         path = self.tmp / f"script-{name}.json"
         if not path.exists():
-            write_script(path, **kwargs)
+            data = {**self.base_script, "delay_s": delay_s}
+            path.write_text(json.dumps(data), encoding="utf-8")
         return str(path)
 
     def submit(
@@ -220,17 +229,17 @@ def start_cluster(
     db_url: str,
     broker_url: str,
     *,
+    script: dict[str, Any],
     apis: int = 2,
     workers: int = 2,
     concurrency: int = 2,
     **env: str,
 ) -> Cluster:
-    """Migrated database, an admin key, then the API and worker processes."""
-    from api_scripts import write_script
-
+    """A migrated database, an admin key, then the API and worker processes (started
+    together, waited for together). Jobs use `script` (scripted provider replies)."""
     tmp.mkdir(parents=True, exist_ok=True)
-    write_script(tmp / "script-fast.json")
-    cluster = Cluster(tmp, cluster_env(tmp, db_url, broker_url, **env))
+    cluster = Cluster(tmp, cluster_env(tmp, db_url, broker_url, **env), script)
+    cluster.script("fast")
     cluster.admin_key = create_admin_key(cluster.env)
     try:
         for _ in range(apis):
