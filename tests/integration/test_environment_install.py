@@ -399,7 +399,7 @@ async def test_missing_npm_package_is_a_finding_and_the_rest_installs(
     [case] = dependency_cases(env.report)
     assert case.message.endswith("(index.js imports it)")
 
-    again = await _prepare("javascript", [], files, policy)  # npm is not asked twice
+    again = await _prepare("javascript", ["nonexistent-pkg-zz9x"], files, policy)  # no npm
 
     assert again.report.reused is True
     assert again.report.findings == env.report.findings

@@ -100,8 +100,9 @@ def _locks_fuzzer_out(case: Any, who: Identities) -> bool:
     return params.get("user_id") == who.fuzzer_id or params.get("key_id") in own_key
 
 
-def _first_line(message: str) -> str:
-    return next((line for line in message.splitlines() if line.strip()), "")[:300]
+def _first_line(failure: Failure) -> str:
+    lines = (line for line in failure.message.splitlines() if line.strip())
+    return next(lines, "")[:300]
 
 
 def _error_shape(response: Any) -> str | None:
@@ -176,9 +177,9 @@ def _fuzz_mode(
                 case.validate_response(response, checks=checks, headers=headers)
             except FailureGroup as group:  # checks failed: record them, keep fuzzing
                 for failure in group.exceptions:
-                    tally.failures.append(f"{where}: {failure.title}: {_first_line(failure.message)}")
+                    tally.failures.append(f"{where}: {failure.title}: {_first_line(failure)}")
             except Failure as failure:
-                tally.failures.append(f"{where}: {failure.title}: {_first_line(failure.message)}")
+                tally.failures.append(f"{where}: {failure.title}: {_first_line(failure)}")
 
     try:
         run()
