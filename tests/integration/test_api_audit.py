@@ -111,7 +111,8 @@ async def test_job_actions_are_logged_and_outlive_the_job(api: Api) -> None:
     assert retried["detail"]["new_job_id"] == retry.json()["job_id"]
     # The job is gone; its entries stay.
     assert (await api.client.get(f"/api/jobs/{done}", headers=h)).status_code == 404
-    assert [e["target_id"] for e in (await _audit(api, f"?action=job.retried"))["items"]] == [done]
+    retried_entries = (await _audit(api, "?action=job.retried"))["items"]
+    assert [e["target_id"] for e in retried_entries] == [done]
 
 
 async def test_failed_sign_ins_are_logged_and_bad_keys_on_requests_rate_limited(

@@ -17,11 +17,16 @@ from typer.testing import CliRunner
 
 from atelier.cli import models as models_cli
 from atelier.domain.errors import ModelCorrupt
+from atelier.domain.events import Event
+from atelier.domain.spec import JobOptions, Spec
 from atelier.llm import catalog, local, model_integrity
 from atelier.llm.base import LLM, ChatRequest, Message
 from atelier.llm.catalog import SMOLLM2, CatalogModel, bundled_path, marker_path
 from atelier.llm.factory import build_llm
 from atelier.llm.local import LocalLLM, loaded_models
+from atelier.pipeline.memory import InMemoryCheckpointStore
+from atelier.pipeline.models import build_role_llms
+from atelier.pipeline.run import run_pipeline
 from atelier.settings import Settings, get_settings
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (atelier[local])")
@@ -159,3 +164,31 @@ async def test_models_list_shows_a_good_file_as_verified(
     assert row["installed"] is True and row["integrity"] == "verified"
     CliRunner().invoke(models_cli.models_app, ["list", "--json"])
     assert hashes == [pinned]  # listed twice, hashed once
+
+
+async def test_a_job_on_a_corrupt_model_fails_with_the_repair(
+    settings: Settings, pinned: Path, hashes: list[Path]
+) -> None:
+    _flip_byte(pinned)
+    spec = Spec(
+        prompt="A Python module greet.py with greet(name) -> str returning 'Hello, <name>!'",
+        options=JobOptions(provider="local", model=MODEL_ID),
+    )
+    events: list[Event] = []
+
+    async def emit(event: Event) -> None:
+        events.append(event)
+
+    result = await run_pipeline(
+        "job-on-corrupt-model",
+        spec,
+        llms=build_role_llms(spec.options, settings, None),
+        settings=settings,
+        checkpoints=InMemoryCheckpointStore(),
+        emit=emit,
+    )
+    assert result.status == "failed"
+    assert result.reason is not None and result.reason.startswith("model_corrupt:")
+    assert f"atelier models pull {MODEL_ID}" in result.reason
+    assert result.usage.calls == 0  # not one token generated on it
+    assert (pinned.resolve(), N_CTX) not in loaded_models()

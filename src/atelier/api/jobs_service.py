@@ -84,7 +84,7 @@ async def enqueue(services: Services, session: AsyncSession, row: JobRow, **data
     await session.commit()
     services.metrics.jobs_total.labels("queued").inc()
     await services.bus.publish(event)
-    services.runner.submit(row.id)
+    await services.runner.enqueue(row.id)
 
 
 async def create_job(services: Services, user: Principal, spec: Spec) -> str:
@@ -152,7 +152,7 @@ class JobIntake:
         for item, job_id, event in zip(batch, job_ids, events, strict=True):
             services.metrics.jobs_total.labels("queued").inc()
             await services.bus.publish(event)
-            services.runner.submit(job_id)
+            await services.runner.enqueue(job_id)
             if not item.done.done():
                 item.done.set_result(job_id)
 

@@ -7,11 +7,13 @@ they reach the Coder as precise feedback even when the generated tests are broke
 
 from __future__ import annotations
 
+import ast
 import builtins
 import symtable
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from atelier.domain.paths import module_name
 from atelier.domain.report import TestCase, TestReport
 
 _BUILTINS = frozenset(dir(builtins)) | {"__file__", "__name__", "__doc__", "__spec__",
@@ -101,6 +103,54 @@ def check_sources(files: Mapping[str, str], language: str) -> list[StaticIssue]:
     for path, content in sorted(files.items()):
         if path.endswith(".py"):
             issues.extend(check_python_source(path, content))
+    issues.extend(check_local_imports(files))
+    return issues
+
+
+def _module_table(files: Mapping[str, str]) -> dict[str, set[str] | None]:
+    """Project module name → the names it binds (None when it cannot be parsed or has a
+    star import: then anything may be there)."""
+    table: dict[str, set[str] | None] = {}
+    for path, content in files.items():
+        if not path.endswith(".py"):
+            continue
+        name = module_name(path)
+        try:
+            symbols = symtable.symtable(content, path, "exec")
+        except SyntaxError:
+            table[name] = None
+            continue
+        table[name] = None if "import *" in content else module_names(symbols)
+    return table
+
+
+def check_local_imports(files: Mapping[str, str]) -> list[StaticIssue]:
+    """`from shop import total` where the project's shop.py defines no `total`: the
+    module cannot even be imported, so every test of it dies in collection. Named here
+    with the file and line, so the fixer knows which side to change."""
+    modules = _module_table(files)
+    issues: list[StaticIssue] = []
+    for path, content in sorted(files.items()):
+        if not path.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(content)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                continue
+            bound = modules.get(node.module, None)
+            if node.module not in modules or bound is None:
+                continue
+            public = ", ".join(sorted(n for n in bound if not n.startswith("_"))[:12])
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                if alias.name != "*" and alias.name not in bound and submodule not in modules:
+                    issues.append(StaticIssue(
+                        path, node.lineno, "import-error",
+                        f"imports `{alias.name}` from `{node.module}`, which does not define "
+                        f"it (it defines: {public or 'nothing'})"))
     return issues
 
 

@@ -51,6 +51,8 @@ class JobRunner(Protocol):
 
     def submit(self, job_id: str) -> None: ...
 
+    async def enqueue(self, job_id: str) -> None: ...
+
     async def cancel(self, job_id: str) -> str: ...
 
 
@@ -135,10 +137,16 @@ class QueueRunner:
                     listener(job_id)
 
     def submit(self, job_id: str) -> None:
-        """Send a committed job to the queue (in a thread: the broker client blocks)."""
-        task = asyncio.create_task(self._send(job_id), name=f"enqueue-{job_id}")
+        """Send a committed job to the queue in the background (see `enqueue`)."""
+        task = asyncio.create_task(self.enqueue(job_id), name=f"enqueue-{job_id}")
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+
+    async def enqueue(self, job_id: str) -> None:
+        """Send a committed job to the queue and return once the broker has it — before
+        the API answers 202, which matters on a serverless host that may freeze the
+        process right after the response. A send that fails ends the job as failed."""
+        await self._send(job_id)
 
     async def send(self, job_id: str) -> None:
         """Send one job and wait until the broker has it. Raises the broker's error."""

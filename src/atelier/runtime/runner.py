@@ -181,6 +181,10 @@ class InProcessRunner:
         self._active[job_id] = _ActiveJob(job_id, task)
         self.metrics.jobs_active.labels("queued").inc()
 
+    async def enqueue(self, job_id: str) -> None:
+        """`submit`, for callers written against any runner (a queue's takes a round trip)."""
+        self.submit(job_id)
+
     async def run_to_end(self, job_id: str) -> None:
         """Run a job here (as `submit`) and return once this process is done with it:
         finished, held by another worker, or stopped by `close()` (then resumable)."""

@@ -94,3 +94,16 @@ def test_module_level_annotation_without_its_import_is_found() -> None:
 def test_a_global_bound_inside_a_function_is_defined() -> None:
     source = "def init():\n    global CACHE\n    CACHE = {}\n\n\ndef get():\n    return CACHE\n"
     assert check_python_source("m.py", source) == []
+
+
+def test_an_import_of_a_name_the_local_module_does_not_define_is_reported() -> None:
+    from atelier.pipeline.static_check import check_local_imports
+
+    files = {"shop.py": "def price():\n    return 1\n", "app.py": "from shop import total, price\n",
+             "pkg/__init__.py": "", "pkg/sub.py": "x = 1\n",
+             "b.py": "from pkg import sub\nfrom os import path\nfrom pkg.sub import x\n",
+             "star.py": "from os.path import *\n", "c.py": "from star import anything\n"}
+    [issue] = check_local_imports(files)
+    assert (issue.path, issue.line, issue.kind) == ("app.py", 1, "import-error")
+    assert issue.message == ("imports `total` from `shop`, which does not define it "
+                             "(it defines: price)")

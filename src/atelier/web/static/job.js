@@ -170,13 +170,17 @@ async function main() {
     throw e;
   }
   $("#job").hidden = false;
+  performance.mark("atelier:job-shown");
   document.title = `${$("#job-title").textContent} · Atelier`;
   live = new LiveJob(jobId, {
     onEvent,
     onState: (s) => {
       document.body.dataset.live = s;
       // From here on events arrive live (the UI latency benchmark counts only those).
-      if (s === "live" && !document.body.dataset.liveAt) document.body.dataset.liveAt = String(Date.now());
+      if (s === "live" && !document.body.dataset.liveAt) {
+        document.body.dataset.liveAt = String(Date.now());
+        performance.mark("atelier:timeline-caught-up");
+      }
     },
     onNotFound: () => { $("#job").hidden = true; $("#job-missing").hidden = false; },
   });
