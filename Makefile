@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && (apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null) \
 	  || echo "warning: bubblewrap not installed; the sandbox falls back to weaker isolation"; }
+	@# The browser of the UI tests (tests/e2e): Debian's chromium, driven by Playwright.
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo "warning: chromium not installed; the browser tests (tests/e2e) will fail"; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip wheel
 	@# llama-cpp-python builds from source once (about 4 minutes); pip caches the wheel.
@@ -48,6 +52,8 @@ bench: setup
 
 bench-quality: setup
 	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.quality --suite heldout
+	$(BIN)/python -m bench.quality --suite plain
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from atelier.domain.spec import Strategy
+from atelier.settings import Settings
 from bench.common import git_commit, iter_jsonl, load_humaneval, write_result
 from bench.humaneval import aggregate, results_path, run_humaneval, summary_table
 from bench.plain_requests import plain_suite
@@ -39,6 +40,9 @@ from bench.project_level import HELDOUT_DIR, projects_suite, suffix
 STRATEGIES: tuple[Strategy, ...] = ("single", "repair", "resample", "resample+repair")
 DEFAULT_STRATEGIES = "single,resample+repair"
 
+
+# The product's default local model, whatever the environment overrides.
+DEFAULT_MODEL: str = Settings(_env_file=None).local_default_model  # type: ignore[call-arg]
 
 def parse_strategies(text: str) -> list[Strategy]:
     chosen = [s.strip() for s in text.split(",") if s.strip()]
@@ -66,7 +70,7 @@ def parser() -> argparse.ArgumentParser:
                    help="steps: only the end-to-end per-step timing of one small project; "
                         "heldout: bench/heldout (never tuned against); plain: bench/plain; "
                         "all: humaneval + projects + steps")
-    p.add_argument("--model", default="qwen2.5-coder-0.5b",
+    p.add_argument("--model", default=DEFAULT_MODEL,
                    help="catalog id or GGUF path (local provider)")
     p.add_argument("--strategies", default=DEFAULT_STRATEGIES,
                    help=f"comma list of {', '.join(STRATEGIES)} (single is always added)")

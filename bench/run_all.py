@@ -1,6 +1,7 @@
 """`make bench`: the quick set — local tokens/s, pipeline overhead, dependency
 environments (flask and express: cold cache, warm cache, reused), the two service
-benchmarks (HTTP load with wrk, WebSocket fan-out to 1, 100 and 1,000 subscribers) and a
+benchmarks (HTTP load with wrk, WebSocket fan-out to 1, 100 and 1,000 subscribers), the
+web UI's latency in headless chromium (job page first paint, step finished → shown) and a
 small quality run (a few HumanEval problems and two projects, one Python and one
 JavaScript) — then one summary table. Results go to bench/results/ (the quality ones
 tagged `quick`, so they never overwrite a long `make bench-quality` run).
@@ -16,13 +17,25 @@ import shutil
 import time
 from typing import Any
 
-from bench import api_load, dependency_env, local_tokens, pipeline_overhead, quality, ws_fanout
+from atelier.settings import Settings
+from bench import (
+    api_load,
+    dependency_env,
+    local_tokens,
+    pipeline_overhead,
+    quality,
+    ui_latency,
+    ws_fanout,
+)
 from bench.common import table, write_result
 
 WS_SIZES = "1,100,1000"
 GET_RUNS = ("GET /api/jobs/{id} X-API-Key", "GET /api/jobs/{id} Bearer JWT")
 POST_RUNS = ("POST /api/jobs (runner idle)", "POST /api/jobs (runner busy)")
 
+
+# The product's default local model, whatever the environment overrides.
+DEFAULT_MODEL: str = Settings(_env_file=None).local_default_model  # type: ignore[call-arg]
 
 def _met(ok: bool) -> str:
     return "met" if ok else "MISSED"
@@ -74,6 +87,21 @@ def ws_fanout_rows(result: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def ui_latency_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """Summary rows of a ui_latency.main() result: job page paint, step → page latency."""
+    if "skipped" in result:
+        return [["web UI latency", "chromium", f"skipped: {result['skipped']}", ""]]
+    paint, live = result["job_page"], result["step_finished_to_shown"]
+    fcp, shown = paint["first_contentful_paint"], paint["job_shown"]
+    return [
+        ["job page first paint", f"headless chromium, {fcp['n']} loads",
+         f"FCP p50 {fcp['p50_ms']} ms, p95 {fcp['p95_ms']} ms",
+         f"job shown p50 {shown['p50_ms']} ms, p95 {shown['p95_ms']} ms"],
+        ["step finished → shown in the page", f"{live['n']} steps, WebSocket",
+         f"p50 {live['p50_ms']} ms, p95 {live['p95_ms']} ms", f"max {live['max_ms']} ms"],
+    ]
+
+
 def dependency_env_rows(result: dict[str, Any]) -> list[list[Any]]:
     """Summary rows of a dependency_env.main() result: warm and reused against cold."""
     rows: list[list[Any]] = []
@@ -112,13 +140,13 @@ def quality_rows(q: dict[str, Any], model: str) -> list[list[Any]]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(prog="python -m bench.run_all", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="qwen2.5-coder-0.5b", help="model of the quality run")
+    p.add_argument("--model", default=DEFAULT_MODEL, help="model of the quality run")
     p.add_argument("--tokens-model", default="smollm2-135m", help="model of the tokens/s run")
     p.add_argument("--limit", type=int, default=5, help="HumanEval problems")
     p.add_argument("--projects", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--skip-service", action="store_true",
-                   help="skip the service benchmarks (api_load, ws_fanout)")
+                   help="skip the service benchmarks (api_load, ws_fanout, ui_latency)")
     p.add_argument("--skip-quality", action="store_true")
     args = p.parse_args(argv)
     started = time.monotonic()
@@ -147,8 +175,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             rows += api_load_rows(api_load.main([]))
         print("\n== 5. service WebSocket fan-out (ws_fanout) ==")
         rows += ws_fanout_rows(ws_fanout.main(["--sizes", WS_SIZES]))
+        print("\n== 6. web UI latency (ui_latency) ==")
+        rows += ui_latency_rows(ui_latency.main([]))
     if not args.skip_quality:
-        print("\n== 6. quality (quick: tagged `quick`) ==")
+        print("\n== 7. quality (quick: tagged `quick`) ==")
         q = quality.main(["--suite", "all", "--model", args.model, "--limit", str(args.limit),
                           "--projects", str(args.projects), "--threads", str(args.threads),
                           "--strategies", "single,resample+repair", "--tag", "quick",

@@ -234,7 +234,12 @@ async def _authenticate(ws: WebSocket, services: Services) -> Principal:
             raise Unauthorized('first message must be {"action": "auth", "token"}')
         token = first.token
     return await authenticate(
-        ws, services.sessionmaker, services.settings, token, services.principals
+        ws,
+        services.sessionmaker,
+        services.settings,
+        token,
+        services.principals,
+        failures=services.sign_in_failures,
     )
 
 
