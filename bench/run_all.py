@@ -24,6 +24,7 @@ from bench import (
     local_tokens,
     pipeline_overhead,
     quality,
+    scale_out,
     ui_latency,
     ws_fanout,
 )
@@ -102,6 +103,26 @@ def ui_latency_rows(result: dict[str, Any]) -> list[list[Any]]:
     ]
 
 
+def scale_out_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """Summary rows of a scale_out.main() result: jobs/min per worker count, the 1 → 2
+    scaling against its target, the queueing delay p95."""
+    latency = result["settings"]["latency_s"]
+    rows: list[list[Any]] = [
+        [f"scale-out, {r['workers']} worker(s)", f"{r['jobs']} scripted jobs, {latency:g} s/call",
+         f"{r['jobs_per_min']} jobs/min", f"{r['speedup']}× 1 worker"]
+        for r in result["runs"]
+    ]
+    efficiency = result.get("efficiency_1_to_2")
+    if efficiency is not None:
+        target = result["target_efficiency"]
+        rows.append(["scale-out efficiency 1 → 2 workers", "", f"{efficiency}×",
+                     f">= {target:g}: {_met(efficiency >= target)}"])
+    delay = result["queueing_delay"]
+    rows.append(["queueing delay POST → first step", f"{delay['probes']} jobs, idle workers",
+                 f"p95 {delay['p95_ms']} ms (p50 {delay['p50_ms']} ms)", ""])
+    return rows
+
+
 def dependency_env_rows(result: dict[str, Any]) -> list[list[Any]]:
     """Summary rows of a dependency_env.main() result: warm and reused against cold."""
     rows: list[list[Any]] = []
@@ -146,7 +167,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--projects", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--skip-service", action="store_true",
-                   help="skip the service benchmarks (api_load, ws_fanout, ui_latency)")
+                   help="skip the service benchmarks (api_load, ws_fanout, ui_latency, scale_out)")
     p.add_argument("--skip-quality", action="store_true")
     args = p.parse_args(argv)
     started = time.monotonic()
@@ -175,6 +196,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             rows += api_load_rows(api_load.main([]))
         print("\n== 5. service WebSocket fan-out (ws_fanout) ==")
         rows += ws_fanout_rows(ws_fanout.main(["--sizes", WS_SIZES]))
+        print("\n== 5b. scale-out: Celery workers (scale_out) ==")
+        rows += scale_out_rows(scale_out.main([]))
         print("\n== 6. web UI latency (ui_latency) ==")
         rows += ui_latency_rows(ui_latency.main([]))
     if not args.skip_quality:

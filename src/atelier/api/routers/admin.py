@@ -28,7 +28,7 @@ from atelier.api.schemas import (
 )
 from atelier.api.views import job_links, job_summary
 from atelier.auth import Principal
-from atelier.domain.errors import Conflict
+from atelier.domain.errors import Conflict, InvalidSpec
 from atelier.domain.job import TERMINAL_STATUSES, JobStatus
 from atelier.domain.quota import Quota
 from atelier.store import (
@@ -425,8 +425,11 @@ async def audit_log(
     `actor` is a user name, a user id, ``cli`` or ``anonymous`` (failed sign-ins);
     `action` an action (``key.revoked``) or a prefix ending in a dot (``user.``);
     `since` an ISO 8601 time (UTC when it carries no zone)."""
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+    if since is not None:
+        try:
+            since = (since if since.tzinfo else since.replace(tzinfo=UTC)).astimezone(UTC)
+        except OverflowError as exc:  # year 1 with a positive offset, or the like
+            raise InvalidSpec("since is out of range") from exc
     rows, total = await AuditRepo(session).list(
         actor=actor, action=action, since=since, limit=limit, offset=offset
     )
