@@ -24,6 +24,7 @@ Numbers go to ``bench/results/ui_latency.json``; nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 from pathlib import Path
@@ -57,7 +58,7 @@ def quantile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return round(ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))], 1)
+    return round(ordered[max(1, math.ceil(q * len(ordered))) - 1], 1)
 
 
 def _summary(values: list[float]) -> dict[str, Any]:

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     llm_retry_base_delay_s: float = 0.5
     llm_structured_repairs: int = 2
     llm_max_tokens: int = 2048
+    # Chaos runs only: this share of model calls fails on purpose (llm/faults.py), with
+    # the kinds listed (empty: all of them), drawn reproducibly from the seed.
+    llm_fault_rate: float = 0.0
+    llm_fault_kinds: list[str] = Field(default_factory=list)
+    llm_fault_seed: int | None = None
     # JSON object: {"model-name": [usd_per_1M_prompt, usd_per_1M_completion]}
     llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict)
     local_threads: int | None = None

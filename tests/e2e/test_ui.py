@@ -106,7 +106,7 @@ def test_a_reload_mid_job_catches_the_timeline_up(server: Server, pages: Pages) 
     # A dropped connection is picked up again from the last event seen.
     page.evaluate("window.atelierLive.drop()")
     wait_status(page, "succeeded")
-    assert page.get_attribute("body", "data-live") == "live"
+    page.wait_for_selector('body[data-live="live"]')
     rounds = page.eval_on_selector_all("#rounds .round", "els => els.map(e => e.dataset.round)")
     assert len(rounds) == len(set(rounds)), f"events shown twice after the reconnect: {rounds}"
     assert all(s in ("done", "skipped") for s in step_states(page).values())
@@ -345,3 +345,13 @@ def test_phone_width_and_keyboard_only(server: Server, pages: Pages) -> None:
     page.wait_for_selector("#jobs-table")
     assert page.evaluate("document.documentElement.scrollWidth") <= 392
     pages.shot(page, "phone-jobs")
+    key = server.user_key("phil")
+    job = server.create_job(key)
+    server.wait(key, job)
+    page.goto(f"{server.base_url}/jobs/{job}")
+    page.wait_for_selector('#tree button[data-path="calc.py"]')
+    page.focus('#tree button[data-path="calc.py"]')
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#preview .highlight")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 392
+    pages.shot(page, "phone-job")

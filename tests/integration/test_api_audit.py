@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from api_harness import Api, api, api_postgres_url, api_sqlite_template, db_url
 
 from atelier.cli.keys import _create, _revoke
+from atelier.cli.serve import bootstrap
+from atelier.settings import Settings
+from atelier.store import AuditRepo, create_engine, create_sessionmaker, session_scope
 
 __all__ = ["api", "api_postgres_url", "api_sqlite_template", "db_url"]
 
@@ -67,7 +71,7 @@ async def test_admin_actions_are_logged_without_secrets(api: Api) -> None:
     text = json.dumps(page)
     for secret in (created["api_key"], key["api_key"], api.admin.key):
         assert secret not in text
-        assert secret.rsplit("_", 1)[1] not in text
+        assert secret.split("_", 2)[2] not in text  # atl_<prefix>_<secret>
 
 
 async def test_filters_and_pages(api: Api) -> None:
@@ -89,6 +93,9 @@ async def test_filters_and_pages(api: Api) -> None:
     assert r.json()["total"] == 6
     for bad in ("limit=0", "limit=501", "offset=-1", "since=yesterday"):
         assert (await api.client.get(f"/admin/audit?{bad}", headers=h)).status_code == 422
+    for edge in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"):
+        r = await api.client.get("/admin/audit", headers=h, params={"since": edge})
+        assert r.status_code == 422 and r.json()["error"] == "invalid_spec", r.text
 
 
 async def test_job_actions_are_logged_and_outlive_the_job(api: Api) -> None:
@@ -171,3 +178,25 @@ async def test_cli_key_commands_are_logged_as_cli(api: Api) -> None:
     assert _actions(page) == ["key.revoked", "key.created", "user.created"]
     assert page["items"][0]["target_label"] == f"{prefix} laptop"
     assert plaintext not in json.dumps(page)
+
+
+async def test_the_first_admin_made_by_serve_is_logged(tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        data_dir=tmp_path / "data",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}",
+        _env_file=None,
+    )
+    key = await bootstrap(settings)
+    assert key is not None
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            rows, total = await AuditRepo(session).list()
+    finally:
+        await engine.dispose()
+    assert total == 2
+    assert [(r.actor, r.action) for r in rows] == [
+        ("cli", "key.created"),
+        ("cli", "user.created"),
+    ]
+    assert all(key not in json.dumps(r.detail) and key not in (r.target_label or "") for r in rows)

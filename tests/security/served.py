@@ -33,6 +33,7 @@ class Served:
     port: int
     admin_key: str
     process: subprocess.Popen[str]
+    fast_script: str  # a job with options.script = this runs at once (the default waits)
 
     def headers(self, key: str | None = None) -> dict[str, str]:
         return {"X-API-Key": key or self.admin_key}
@@ -40,9 +41,16 @@ class Served:
 
 @contextmanager
 def atelier_serve(
-    tmp_path: Path, database_url: str | None = None, **env_overrides: str
+    tmp_path: Path,
+    database_url: str | None = None,
+    default_delay_s: float = 0.0,
+    **env_overrides: str,
 ) -> Iterator[Served]:
-    """Run ``atelier serve`` until the block ends; yields once it answers /health."""
+    """Run ``atelier serve`` until the block ends; yields once it answers /health.
+
+    `default_delay_s`: each model call of a job without its own script waits this long
+    (jobs a fuzzer submits then sit idle instead of filling the sandbox).
+    """
     port = free_port()
     data = tmp_path / "served-data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")}
@@ -52,7 +60,9 @@ def atelier_serve(
             "ATELIER_HOST": "127.0.0.1",
             "ATELIER_PORT": str(port),
             "ATELIER_LLM_PROVIDER": "scripted",
-            "ATELIER_LLM_SCRIPT": str(write_script(tmp_path / "served-script.json")),
+            "ATELIER_LLM_SCRIPT": str(
+                write_script(tmp_path / "served-script.json", delay_s=default_delay_s)
+            ),
             "ATELIER_LLM_TIMEOUT_S": "2",
             "ATELIER_LLM_MAX_RETRIES": "0",
             "ATELIER_RATE_LIMIT": "off",
@@ -86,7 +96,8 @@ def atelier_serve(
         assert match, output
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(base + "/health", timeout=10).status_code == 200
-        yield Served(base, port, match.group(1), process)
+        fast = write_script(tmp_path / "served-fast-script.json")
+        yield Served(base, port, match.group(1), process, str(fast))
     finally:
         process.terminate()
         try:

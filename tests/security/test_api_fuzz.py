@@ -70,7 +70,9 @@ def _prepare(served: Served) -> Identities:
         spare = c.post(f"/admin/users/{victim['id']}/keys", headers=boot, json={}).json()
         c.post("/api/templates", headers=boot, json={"id": "fuzz-t", "name": "F"})
         job = c.post(
-            "/api/jobs", headers={"X-API-Key": me["api_key"]}, json={"prompt": "A calculator."}
+            "/api/jobs",
+            headers={"X-API-Key": me["api_key"]},
+            json={"prompt": "A calculator.", "options": {"script": served.fast_script}},
         ).json()["job_id"]
         for _ in range(600):
             status = c.get(f"/api/jobs/{job}", headers=boot).json()["status"]
@@ -232,12 +234,12 @@ def postgres_url() -> Iterator[str]:
 @pytest.mark.integration
 @pytest.mark.timeout(300)
 def test_fuzz_every_operation_on_sqlite(tmp_path: Path) -> None:
-    with atelier_serve(tmp_path) as served:
+    with atelier_serve(tmp_path, default_delay_s=600) as served:
         _assert_clean(fuzz(served))
 
 
 @pytest.mark.integration
 @pytest.mark.timeout(300)
 def test_fuzz_every_operation_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
-    with atelier_serve(tmp_path, postgres_url) as served:
+    with atelier_serve(tmp_path, postgres_url, default_delay_s=600) as served:
         _assert_clean(fuzz(served))

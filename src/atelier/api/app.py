@@ -164,9 +164,9 @@ def create_app(
             max_age=600,
         )
     # Added first, so innermost of the three: limits, ids, logs and metrics apply to it.
-    app.add_middleware(JobViewFastPath)
-    # Outside the fast path, so its cached bodies are compressed like any other.
+    # Innermost: the fast path (outside it) gzips its cached bodies itself, once each.
     app.add_middleware(CompressionMiddleware)
+    app.add_middleware(JobViewFastPath)
     # Inside the rate limit (a refused body still counts), before any body is parsed.
     app.add_middleware(
         RequestLimitsMiddleware,

@@ -2,7 +2,8 @@
 
 Pure ASGI and cheap on the hot path: a response whose type is not text-like, which is
 already encoded, or whose `Content-Length` is below the threshold passes through
-untouched (the cached job bodies that the fast path serves are mostly that small).
+untouched. The job bodies the fast path serves never reach this layer: the fast path
+sits outside it and sends their gzip form, encoded once per cached body, itself.
 Only compressible bodies get `Vary: Accept-Encoding` — whether or not this client
 accepts gzip — so a shared cache never hands a gzip body to a client that cannot
 read it. Streamed bodies (no `Content-Length`) are compressed chunk by chunk.
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MIN_SIZE = 1024
+VARY = (b"vary", b"Accept-Encoding")
 _COMPRESSIBLE = (
     b"application/json",
     b"application/javascript",
@@ -26,11 +28,17 @@ _COMPRESSIBLE = (
 )
 
 
-def _accepts_gzip(scope: Scope) -> bool:
+def accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's `Accept-Encoding` names gzip."""
     for name, value in scope["headers"]:
         if name == b"accept-encoding":
             return b"gzip" in value.lower()
     return False
+
+
+def gzip_body(body: bytes, level: int = 6) -> bytes:
+    """`body` as one gzip member (no timestamp: the same body gives the same bytes)."""
+    return gzip.compress(body, level, mtime=0)
 
 
 class CompressionMiddleware:
@@ -43,7 +51,9 @@ class CompressionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        accepts = _accepts_gzip(scope)
+        if not accepts_gzip(scope):
+            await self.app(scope, receive, self._vary_only(send))
+            return
         start: Message | None = None
         stream: zlib._Compress | None = None
         passthrough = True
@@ -56,12 +66,7 @@ class CompressionMiddleware:
                 if passthrough:
                     await send(message)
                     return
-                vary = [*headers, (b"vary", b"Accept-Encoding")]
-                if not accepts:
-                    passthrough = True
-                    await send({**message, "headers": vary})
-                    return
-                start = {**message, "headers": vary}
+                start = {**message, "headers": [*headers, VARY]}
                 return
             if passthrough or message["type"] != "http.response.body" or start is None:
                 await send(message)
@@ -70,7 +75,7 @@ class CompressionMiddleware:
             more = bool(message.get("more_body", False))
             if stream is None and not more:
                 # The whole body at once: one gzip member, exact Content-Length.
-                packed = gzip.compress(body, self.level, mtime=0)
+                packed = gzip_body(body, self.level)
                 await send(self._start(start, len(packed)))
                 await send({"type": "http.response.body", "body": packed})
                 return
@@ -85,6 +90,19 @@ class CompressionMiddleware:
             await send({"type": "http.response.body", "body": chunk, "more_body": more})
 
         await self.app(scope, receive, send_compressed)
+
+    def _vary_only(self, send: Send) -> Send:
+        """`send` for a client that takes no gzip: bodies stay as they are, but those
+        another client would get compressed say that they vary."""
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start" and self._compressible(
+                message.get("headers", ())
+            ):
+                message = {**message, "headers": [*message["headers"], VARY]}
+            await send(message)
+
+        return send_with_vary
 
     def _compressible(self, headers: Iterable[tuple[bytes, bytes]]) -> bool:
         kind = b""

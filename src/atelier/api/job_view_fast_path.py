@@ -18,8 +18,11 @@ import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from atelier.api.compression import MIN_SIZE, VARY, accepts_gzip
+
 if TYPE_CHECKING:
     from atelier.api.deps import Services
+    from atelier.api.job_views import JobView
 
 _JOB_VIEW = re.compile(r"^/api/(jobs|status)/([^/]+)$")
 
@@ -59,9 +62,28 @@ class JobViewFastPath:
                         user=principal.name, user_id=principal.user_id
                     )
                     scope["route"] = _LABELS[found.group(1)]
-                    await send_json(send, view.body)
+                    await send_view(send, view, accepts_gzip(scope))
                     return
         await self.app(scope, receive, send)
+
+
+async def send_view(send: Send, view: JobView, gzipped: bool) -> None:
+    """The cached body as the route and the compression layer would send it: small
+    ones as they are, larger ones gzipped (encoded once per view) for clients that
+    accept it, with `Vary: Accept-Encoding`."""
+    if len(view.body) < MIN_SIZE:
+        await send_json(send, view.body)
+        return
+    body = view.gzipped if gzipped else view.body
+    headers = [
+        (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"application/json"),
+        VARY,
+    ]
+    if gzipped:
+        headers.append((b"content-encoding", b"gzip"))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def send_json(send: Send, body: bytes) -> None:

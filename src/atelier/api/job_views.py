@@ -15,7 +15,9 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cached_property
 
+from atelier.api.compression import gzip_body
 from atelier.api.schemas import JobOut
 from atelier.api.singleflight import SingleFlight
 from atelier.auth import Principal
@@ -34,6 +36,12 @@ class JobView:
     @classmethod
     def of(cls, job: JobOut) -> JobView:
         return cls(job.user_id, job.model_dump_json(by_alias=True).encode())
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        """The body gzipped, once per cached view (the fast path serves it to clients
+        that accept gzip)."""
+        return gzip_body(self.body)
 
     def visible_to(self, principal: Principal) -> bool:
         """Owners and admins see a job; to anyone else it does not exist."""

@@ -20,6 +20,7 @@ from atelier.domain.errors import Conflict
 from atelier.settings import Settings, get_settings
 from atelier.store import (
     ApiKeyRepo,
+    AuditRepo,
     UserRepo,
     create_engine,
     create_sessionmaker,
@@ -51,7 +52,24 @@ async def bootstrap(settings: Settings) -> str | None:
                 admin = await users.create(BOOTSTRAP_ADMIN, "admin")
             except Conflict:
                 return None  # another replica starting at the same time created it
-            _row, key = await ApiKeyRepo(session).create(admin.id, "bootstrap")
+            row, key = await ApiKeyRepo(session).create(admin.id, "bootstrap")
+            audit = AuditRepo(session)
+            await audit.record(
+                "user.created",
+                actor="cli",
+                target_type="user",
+                target_id=admin.id,
+                target_label=admin.name,
+                detail={"role": "admin", "via": "serve bootstrap"},
+            )
+            await audit.record(
+                "key.created",
+                actor="cli",
+                target_type="key",
+                target_id=row.id,
+                target_label=f"{row.display_prefix} {row.name}",
+                detail={"owner_id": admin.id, "via": "serve bootstrap"},
+            )
             return key
     finally:
         await engine.dispose()

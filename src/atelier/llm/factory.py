@@ -110,6 +110,9 @@ def build_llm(
     the local provider is not retried: a timed-out generation would only run again),
     and in RecordingLLM when `recorder` is given.
 
+    With `settings.llm_fault_rate` > 0 (chaos runs) the provider is first wrapped in
+    `faults.FaultyLLM`, under the retries, where a real server's failures arrive.
+
     Raises LLMUnavailable for an unknown provider or missing configuration (no key,
     base URL, model or script), and ModelNotInstalled for a catalog model not pulled.
     Nothing is contacted or loaded here: a local model loads on its first call.
@@ -124,6 +127,15 @@ def build_llm(
     script_path = Path(script) if script is not None else settings.llm_script
 
     inner = _build_provider(name, model, settings, base_url, api_key, script_path)
+    if settings.llm_fault_rate > 0:
+        from atelier.llm.faults import FaultyLLM, parse_faults
+
+        inner = FaultyLLM(
+            inner,
+            rate=settings.llm_fault_rate,
+            faults=parse_faults(settings.llm_fault_kinds),
+            seed=settings.llm_fault_seed,
+        )
     llm: LLM = RetryingLLM(
         inner,
         max_retries=0 if name == "local" else settings.llm_max_retries,

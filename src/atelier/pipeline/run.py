@@ -256,6 +256,9 @@ class PipelineRun:
             language = self.spec.language or "python"
             files = await write_project_single(self.spec, self.llms["coder"], language=language,
                                                temperature=self.config.coder_temperature)
+            if not files:
+                # An empty or garbage reply: say so, instead of a crash on an empty Plan.
+                raise LLMOutputInvalid("the model's reply held no code to make a project of")
             self.state.plan = plan_from_files(files, name="project", summary=self.spec.prompt[:200],
                                               language=self.spec.language)
             self.state.files = files

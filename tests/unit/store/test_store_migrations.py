@@ -149,3 +149,22 @@ def test_unsupported_urls_are_refused() -> None:
     for url in ("sqlite:///x.db", "postgresql://u@h/db", "mysql+aiomysql://u@h/db"):
         with pytest.raises(ValueError):
             create_engine(url)
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def test_the_audit_and_quota_migration_goes_down_and_up(db_url: str) -> None:
+    await migrate(db_url)
+    assert {"audit_log", "user_quotas"} <= await _tables(db_url)
+    await _downgrade(db_url, "0002")
+    assert not {"audit_log", "user_quotas"} & await _tables(db_url)
+    await migrate(db_url)
+    assert {"audit_log", "user_quotas"} <= await _tables(db_url)
+    assert await current_revision(db_url) == HEAD

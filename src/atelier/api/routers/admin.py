@@ -38,6 +38,7 @@ from atelier.store import (
     AuditRepo,
     AuditRow,
     JobRepo,
+    JobRow,
     QuotaRepo,
     UserRepo,
     UserRow,
@@ -71,6 +72,11 @@ def key_out(row: ApiKeyRow) -> KeyOut:
     )
 
 
+def _job_label(row: JobRow) -> str:
+    """The audit label of a job: the start of its prompt (read raw: never fails)."""
+    return job_label(str((row.spec or {}).get("prompt", "")))
+
+
 # --- jobs -------------------------------------------------------------------------
 @router.get("/jobs", response_model=Page)
 async def all_jobs(
@@ -98,7 +104,7 @@ async def retry(
 ) -> JobAccepted:
     """Run a finished job's spec again as a new job of the same owner."""
     source = await JobRepo(session).get(job_id)
-    label = job_label(source.parsed_spec().prompt)
+    label = _job_label(source)
     row = await retry_job(services, session, job_id)
     await audit(
         session,
@@ -126,7 +132,7 @@ async def cancel(
 ) -> dict[str, str]:
     """Stop anyone's queued or running job."""
     row = await JobRepo(session).get(job_id)
-    label, owner = job_label(row.parsed_spec().prompt), row.user_id
+    label, owner = _job_label(row), row.user_id
     after = await cancel_job(services, session, row)
     await audit(
         session,
@@ -149,7 +155,7 @@ async def delete_job(
 
     The audit log keeps the job's id and the start of its prompt."""
     row = await JobRepo(session).get(job_id)
-    label, owner = job_label(row.parsed_spec().prompt), row.user_id
+    label, owner = _job_label(row), row.user_id
     if row.status not in TERMINAL_STATUSES:
         await cancel_job(services, session, row)
     await JobRepo(session).delete(job_id)

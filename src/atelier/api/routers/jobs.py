@@ -37,13 +37,22 @@ async def _submit(body: JobCreate, user: Principal, services: Services) -> JobAc
 
 # No database session of the request: the job is written by the batched intake, and
 # services come straight from the app state (one dependency fewer on a hot route).
-@router.post("/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
+_QUOTA: dict[int | str, dict[str, Any]] = {
+    429: {"description": "rate limited, or your quota does not allow another job now"}
+}
+
+
+@router.post(
+    "/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted, responses=_QUOTA
+)
 async def create(body: JobCreate, user: CurrentUser, request: Request) -> JobAccepted:
     """Queue a generation job."""
     return await _submit(body, user, request.app.state.services)
 
 
-@router.post("/generate", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted)
+@router.post(
+    "/generate", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted, responses=_QUOTA
+)
 async def generate(body: JobCreate, user: CurrentUser, request: Request) -> JobAccepted:
     """Queue a generation job (same as POST /api/jobs)."""
     return await _submit(body, user, request.app.state.services)
@@ -111,7 +120,7 @@ async def cancel(
     responses={
         **_NOT_FOUND,
         409: {"description": "no version to revise yet"},
-        429: {"description": "quota exceeded"},
+        **_QUOTA,
     },
 )
 async def revise(
