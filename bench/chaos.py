@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from sqlalchemy import func, select
 
 from atelier.domain.spec import ROLES, JobOptions, Role, Spec
 from atelier.llm.base import LLM, ChatRequest, ChatResult, DelegatingLLM
-from atelier.llm.faults import FaultyLLM
+from atelier.llm.faults import Fault, FaultyLLM
 from atelier.llm.recording import CallRecorder, RecordingLLM
 from atelier.llm.retry import RetryingLLM
 from atelier.llm.scripted import ScriptedLLM
@@ -36,6 +38,9 @@ from atelier.runtime.recorder import DbCallRecorder
 from atelier.runtime.runner import InProcessRunner
 from atelier.settings import Settings
 from atelier.store import (
+    AsyncEngine,
+    AsyncSession,
+    JobRepo,
     JobRow,
     LlmCallRow,
     UserRepo,
@@ -99,6 +104,7 @@ class ChaosReport:
 class _Faults:
     rate: float
     rng: random.Random
+    kinds: tuple[Fault, ...] = tuple(Fault)
     injected: Counter[str] = field(default_factory=Counter)
     wrappers: list[FaultyLLM] = field(default_factory=list)
 
@@ -125,7 +131,7 @@ def chaos_settings(data_dir: Path, db_url: str, **overrides: Any) -> Settings:
         "log_format": "json",
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def _factory(faults: _Faults, paid: Counter[str]) -> Any:
@@ -135,7 +141,7 @@ def _factory(faults: _Faults, paid: Counter[str]) -> Any:
         assert isinstance(recorder, DbCallRecorder)
         job_id = recorder.records.job_id
         faulty = FaultyLLM(ScriptedLLM.from_mapping(SCRIPT), rate=faults.rate,
-                           seed=faults.rng.randrange(2**32))
+                           faults=faults.kinds, seed=faults.rng.randrange(2**32))
         faults.wrappers.append(faulty)
         llm: LLM = RetryingLLM(faulty, max_retries=settings.llm_max_retries,
                                base_delay_s=0.0, timeout_s=settings.llm_timeout_s)
@@ -151,6 +157,7 @@ async def run_chaos(
     *,
     jobs: int,
     fault_rate: float = 0.3,
+    faults: Sequence[Fault] = tuple(Fault),
     restarts: int = 5,
     strategy: str = "single",
     seed: int = 18,
@@ -164,32 +171,27 @@ async def run_chaos(
     """
     await migrate(db_url)
     settings = chaos_settings(data_dir, db_url)
-    engine = create_engine(db_url)
-    sessionmaker = create_sessionmaker(engine)
     rng = random.Random(seed)
-    faults = _Faults(fault_rate, rng)
+    chaos = _Faults(fault_rate, rng, tuple(faults))
     paid: Counter[str] = Counter()
     report = ChaosReport(jobs=jobs)
     bus = InMemoryEventBus()
     metrics = Metrics()
     started = time.monotonic()
+    engines: list[AsyncEngine] = []
     try:
-        async with session_scope(sessionmaker) as session:
+        async with _session(db_url) as session:
             user = await UserRepo(session).create(f"chaos-{rng.randrange(10**9)}", "user")
             spec = Spec(prompt="A calculator module.",
-                        options=JobOptions(strategy=strategy))  # type: ignore[arg-type]
-            from atelier.store import JobRepo
-
+                        options=JobOptions(strategy=strategy))
             job_ids = await JobRepo(session).insert_queued([(user.id, spec)] * jobs)
-
-        engines = [engine]
 
         def new_runner() -> InProcessRunner:
             # A restart is a new process: its own engine (connections, SQLite gate).
             process_engine = create_engine(db_url)
             engines.append(process_engine)
             return InProcessRunner(settings, create_sessionmaker(process_engine), bus, metrics,
-                                   llm_factory=_factory(faults, paid),
+                                   llm_factory=_factory(chaos, paid),
                                    reclaim_all_on_start=True)
 
         runner = new_runner()
@@ -199,7 +201,7 @@ async def run_chaos(
         deadline = time.monotonic() + timeout_s
         restart_left = restarts
         while True:
-            async with session_scope(sessionmaker) as session:
+            async with _session(db_url) as session:
                 open_jobs = (await session.execute(
                     select(func.count()).select_from(JobRow)
                     .where(JobRow.id.in_(job_ids), JobRow.status.not_in(TERMINAL))
@@ -214,15 +216,19 @@ async def run_chaos(
                 await asyncio.sleep(rng.uniform(0.0, 0.05))
                 await runner.close()
                 await engines[-1].dispose()
+                # A connection whose statement was cut by the cancellation is closed only
+                # by the garbage collector, its SQLite write lock held until then (a real
+                # restart ends the process). Collect now, as a new process would start clean.
+                gc.collect()
                 restart_left -= 1
                 report.restarts += 1
                 runner = new_runner()
                 await runner.start()
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.2)
         await runner.close()
         await engines[-1].dispose()
 
-        async with session_scope(sessionmaker) as session:
+        async with _session(db_url) as session:
             rows = (await session.execute(
                 select(JobRow.id, JobRow.status, JobRow.reason).where(JobRow.id.in_(job_ids))
             )).all()
@@ -243,10 +249,23 @@ async def run_chaos(
         report.paid_calls = sum(paid[j] for j in job_ids)
         report.recorded_calls = sum(int(recorded.get(j, 0)) for j in job_ids)
         report.double_paid = sum(max(0, paid[j] - int(recorded.get(j, 0))) for j in job_ids)
-        faults.collect()
-        report.faults_injected = dict(faults.injected)
+        chaos.collect()
+        report.faults_injected = dict(chaos.injected)
         report.seconds = round(time.monotonic() - started, 2)
         return report
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+@asynccontextmanager
+async def _session(db_url: str) -> AsyncIterator[AsyncSession]:
+    # A short-lived engine of its own: a second SQLite engine kept open beside the
+    # runner's was seen to leave "database is locked" behind after a restart.
+    engine = create_engine(db_url)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            yield session
     finally:
         await engine.dispose()
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sqlite3
 import time
@@ -76,9 +77,25 @@ def pct(values: list[float], p: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))], 2)
 
 
-def server_stats(pid: int) -> dict[str, int]:
+def server_stats(pid: int) -> dict[str, Any]:
     proc = psutil.Process(pid)
-    return {"rss_bytes": proc.memory_info().rss, "fds": proc.num_fds()}
+    return {"rss_bytes": proc.memory_info().rss, "fds": proc.num_fds(),
+            "sockets": len(proc.net_connections(kind="inet")), "fd_kinds": fd_kinds(pid)}
+
+
+def fd_kinds(pid: int) -> dict[str, int]:
+    """The server's open descriptors by kind (socket, pipe, anon_inode, the files by name)."""
+    kinds: Counter[str] = Counter()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for fd in fd_dir.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        kind = target.split(":", 1)[0] if ":" in target and not target.startswith("/") else (
+            Path(target).name)
+        kinds[kind] += 1
+    return dict(sorted(kinds.items()))
 
 
 async def _request(client: httpx.AsyncClient, tally: Tally, route: str, method: str,
@@ -99,11 +116,18 @@ async def _request(client: httpx.AsyncClient, tally: Tally, route: str, method: 
 
 async def steady_load(client: httpx.AsyncClient, key: str, duration_s: float, rate: float,
                       job_every_s: float, jobs: list[str], tally: Tally,
-                      rng: random.Random) -> None:
+                      rng: random.Random, done: set[str] | None = None) -> None:
     """Open-loop requests at `rate` per second (a slow answer does not slow the rate),
     a new job every `job_every_s`."""
     headers = {"X-API-Key": key}
     tasks: set[asyncio.Task[Any]] = set()
+    finished: set[str] = done if done is not None else set()
+
+    async def job_view(job: str) -> None:
+        r = await _request(client, tally, "GET /api/jobs/{id}", "GET", f"/api/jobs/{job}",
+                           headers=headers)
+        if r is not None and r.status_code == 200 and r.json()["status"] in TERMINAL:
+            finished.add(job)
 
     async def submit() -> None:
         r = await _request(client, tally, "POST /api/jobs", "POST", "/api/jobs",
@@ -117,8 +141,7 @@ async def steady_load(client: httpx.AsyncClient, key: str, duration_s: float, ra
         if job is None or roll < 0.10:
             return _request(client, tally, "GET /health/ready", "GET", "/health/ready")
         if roll < 0.50:
-            return _request(client, tally, "GET /api/jobs/{id}", "GET", f"/api/jobs/{job}",
-                            headers=headers)
+            return job_view(job)
         if roll < 0.65:
             return _request(client, tally, "GET /api/jobs", "GET", "/api/jobs?limit=20",
                             headers=headers)
@@ -126,9 +149,10 @@ async def steady_load(client: httpx.AsyncClient, key: str, duration_s: float, ra
             return _request(client, tally, "GET /api/jobs/{id}/events", "GET",
                             f"/api/jobs/{job}/events?since={rng.randrange(0, 20)}",
                             headers=headers)
-        if roll < 0.90:
+        if roll < 0.90 and finished:
+            # A job's files exist once it has a version (404 before: not an error here).
             return _request(client, tally, "GET /api/jobs/{id}/files", "GET",
-                            f"/api/jobs/{job}/files", headers=headers)
+                            f"/api/jobs/{rng.choice(sorted(finished))}/files", headers=headers)
         return _request(client, tally, "GET /api/usage", "GET", "/api/usage", headers=headers)
 
     def launch(coro: Any) -> None:
@@ -220,13 +244,21 @@ async def soak(server: Server, duration_s: float, rate: float, job_every_s: floa
     ws_url = server.base_url.replace("http://", "ws://") + f"/ws?token={token}"
     jobs: list[str] = []
     tally, ws_tally = Tally(), WsTally()
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    # Idle connections are dropped by the client before the server's idle timeout
+    # (header_timeout_s, 10 s) could close one under a request being sent.
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=3.0)
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30, limits=limits) as client:
         # Warm up: one job through every step, so the first-use costs are behind us.
         warm = (await client.post("/api/jobs", headers={"X-API-Key": key},
                                   json={"prompt": "A calculator module."})).json()["job_id"]
         await asyncio.to_thread(wait_status, server, key, warm, TERMINAL)
-        await asyncio.sleep(1.0)
+        # …and a few seconds of the same load, so the connection pools have grown to
+        # their working size before the first count of file descriptors.
+        warm_jobs = [warm]
+        await steady_load(client, key, 5.0, rate, job_every_s, warm_jobs, Tally(), rng)
+        for job_id in warm_jobs:
+            await asyncio.to_thread(wait_status, server, key, job_id, TERMINAL)
+        await asyncio.sleep(2.0)
         start = server_stats(server.pid)
         began = time.monotonic()
         await asyncio.gather(
@@ -249,9 +281,8 @@ async def soak(server: Server, duration_s: float, rate: float, job_every_s: floa
             pending = still
             if pending:
                 await asyncio.sleep(1.0)
-    end_fds = await _settle_fds(server.pid, start["fds"])
+    await _settle_fds(server.pid, start["fds"])
     end = server_stats(server.pid)
-    end["fds"] = end_fds
     recorded = _recorded_calls(Path(server.env["ATELIER_DATA_DIR"]) / "atelier.db")
     statuses = Counter(b.get("status") for b in bodies.values())
     double_paid = sum(
@@ -288,7 +319,9 @@ async def soak(server: Server, duration_s: float, rate: float, job_every_s: floa
         "websocket": vars(ws_tally),
         "server": {"rss_start_mb": round(start["rss_bytes"] / 2**20, 1),
                    "rss_end_mb": round(end["rss_bytes"] / 2**20, 1),
-                   "fds_start": start["fds"], "fds_end": end["fds"]},
+                   "fds_start": start["fds"], "fds_end": end["fds"],
+                   "sockets_start": start["sockets"], "sockets_end": end["sockets"],
+                   "fd_kinds_start": start["fd_kinds"], "fd_kinds_end": end["fd_kinds"]},
     }
 
 
@@ -306,14 +339,16 @@ def print_report(result: dict[str, Any]) -> None:
          f"{ws['tried']} ({ws['subscribed']}, {ws['aborted']}, {ws['failed'] + ws['refused']})"],
         ["server RSS start / end", f"{srv['rss_start_mb']} MB / {srv['rss_end_mb']} MB"],
         ["server open fds start / end", f"{srv['fds_start']} / {srv['fds_end']}"],
+        ["server sockets start / end", f"{srv['sockets_start']} / {srv['sockets_end']}"],
     ]
     print(table(["soak", "figure"], rows))
 
 
 def passed(result: dict[str, Any]) -> bool:
     req, jobs, srv = result["requests"], result["jobs"], result["server"]
-    return (req["errors"] == 0 and req["5xx"] == 0 and jobs["stuck"] == 0 and jobs["lost"] == 0
-            and jobs["double_paid"] == 0 and srv["fds_end"] <= srv["fds_start"])
+    return bool(req["errors"] == 0 and req["5xx"] == 0 and jobs["stuck"] == 0
+                and jobs["lost"] == 0 and jobs["double_paid"] == 0
+                and srv["fds_end"] <= srv["fds_start"])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -94,8 +94,9 @@ class Server:
                 time.sleep(0.2)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`atelier serve` on a free port with its own data dir, for this module's tests."""
     root = tmp_path_factory.mktemp("e2e")
     scripts = {
         "default": write_script(root / "default.json", delay_s=0.4),
@@ -140,7 +141,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright runs an event loop in this thread while it lives, and
+# the async tests of the other suites need the thread to themselves again.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make setup` installs it (apt-get install chromium)")

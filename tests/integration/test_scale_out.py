@@ -31,18 +31,31 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def database() -> Iterator[str]:
+def pg_admin() -> str:
     admin = asyncio.run(find_admin_dsn())
     if admin is None:
         pytest.fail(f"PostgreSQL is not reachable at {PG_HOST}")
-    with throwaway_database(admin, "atelier_scale", migrated=True) as url:
+    return admin
+
+
+@pytest.fixture(scope="module")
+def redis_db(pg_admin: str) -> Iterator[str]:
+    with throwaway_database(pg_admin, "atelier_scale", migrated=True) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def redis_cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def rabbit_db(pg_admin: str) -> Iterator[str]:
+    # A database of its own: the Redis cluster's workers would otherwise (rightly) take
+    # over this cluster's orphaned jobs.
+    with throwaway_database(pg_admin, "atelier_scale", migrated=True) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def redis_cluster(redis_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     cluster = start_cluster(
-        tmp_path_factory.mktemp("redis-cluster"), database, REDIS_URL, script=script()
+        tmp_path_factory.mktemp("redis-cluster"), redis_db, REDIS_URL, script=script()
     )
     try:
         yield cluster
@@ -51,9 +64,9 @@ def redis_cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 @pytest.fixture(scope="module")
-def rabbit_cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def rabbit_cluster(rabbit_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     cluster = start_cluster(
-        tmp_path_factory.mktemp("rabbit-cluster"), database, RABBITMQ_URL, script=script()
+        tmp_path_factory.mktemp("rabbit-cluster"), rabbit_db, RABBITMQ_URL, script=script()
     )
     try:
         yield cluster
@@ -266,9 +279,9 @@ def test_a_key_revoked_through_api_a_is_refused_by_api_b_within_1s(
 
 
 def test_a_killed_worker_s_job_completes_on_the_other_worker(
-    redis_cluster: Cluster, database: str
+    redis_cluster: Cluster, redis_db: str
 ) -> None:
-    _killed_worker_job_completes_elsewhere(redis_cluster, database)
+    _killed_worker_job_completes_elsewhere(redis_cluster, redis_db)
 
 
 # --- RabbitMQ broker -------------------------------------------------------------------
@@ -279,9 +292,9 @@ def test_rabbitmq_jobs_through_both_apis_run_on_both_workers(rabbit_cluster: Clu
 
 
 def test_rabbitmq_a_killed_worker_s_job_completes_on_the_other_worker(
-    rabbit_cluster: Cluster, database: str
+    rabbit_cluster: Cluster, rabbit_db: str
 ) -> None:
-    _killed_worker_job_completes_elsewhere(rabbit_cluster, database)
+    _killed_worker_job_completes_elsewhere(rabbit_cluster, rabbit_db)
 
 
 # --- helpers ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 from served import Served, atelier_serve
 from tests.pg import find_admin_dsn, throwaway_database
 
-EXAMPLES = int(os.environ.get("ATELIER_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("ATELIER_FUZZ_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 # Operations whose 401 answers concern the body's credential, not the caller's.
 ASKS_ABOUT_A_KEY = {"POST /api/validate-key"}

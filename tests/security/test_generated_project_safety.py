@@ -203,7 +203,7 @@ async def test_a_huge_generated_file_is_bounded(api: Api) -> None:
     body = await _run(api, "huge", _script(coder=[huge]))
     r = await api.client.get(f"/api/jobs/{body['job_id']}/files", headers=api.alice.headers)
     if body["status"] == "failed":
-        assert "large" in json.dumps(body.get("error")).lower(), body.get("error")
+        assert "too large" in json.dumps(body.get("error")).lower(), body.get("error")
         return
     limit = api.settings.sandbox_max_file_mb * 1024 * 1024
     sizes = [f["size"] for f in r.json()["files"]]

@@ -31,6 +31,11 @@ FORBIDDEN_SEGMENTS = frozenset(
     {".git", ".ssh", ".venv", "venv", "node_modules", "__pycache__", ".github", ".atelier"}
 )
 _SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+# Device names Windows resolves in any directory and with any extension (`nul.txt`):
+# a project unzipped there must not write to a device instead of a file.
+WINDOWS_DEVICE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
 
 
 def validate_project_path(raw: str) -> str:
@@ -61,8 +66,11 @@ def validate_project_path(raw: str) -> str:
     if len(parts) > MAX_PATH_DEPTH:
         raise InvalidPath(f"{raw!r}: deeper than {MAX_PATH_DEPTH} directories")
     for part in parts:
-        if part in FORBIDDEN_SEGMENTS:
+        # Case-insensitively: on macOS and Windows `Node_Modules` is `node_modules`.
+        if part.lower() in FORBIDDEN_SEGMENTS:
             raise InvalidPath(f"{raw!r}: '{part}' is a reserved directory")
+        if part.split(".", 1)[0].lower() in WINDOWS_DEVICE_NAMES:
+            raise InvalidPath(f"{raw!r}: '{part}' is a device name on Windows")
         if part.startswith(".") and part not in ALLOWED_BARE_NAMES:
             raise InvalidPath(f"{raw!r}: hidden files and directories are not allowed")
         if not _SAFE_SEGMENT.match(part) and part not in ALLOWED_BARE_NAMES:

@@ -44,7 +44,7 @@ TRANSPORT_FAULTS = frozenset(
 CONTENT_FAULTS = frozenset(set(Fault) - TRANSPORT_FAULTS)
 
 GARBAGE_TEXT = "\x00\ufffd lorem ipsum }{ <|im_end|> ```` ]]>\x1b[31m"
-INVALID_JSON_TEXT = '{"files": [{"path": "x.py", "content": "def f(:\n'
+INVALID_JSON_TEXT = '{"name": calc, "files": [path: ]]}} {{'
 ENDLESS_CHUNK = "and then the model went on "
 
 

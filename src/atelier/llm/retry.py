@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from atelier.domain.errors import LLMError, LLMTimeout, LLMUnavailable
+from atelier.domain.errors import LLMError, LLMOutputInvalid, LLMTimeout, LLMUnavailable
 from atelier.llm.base import LLM, ChatRequest, ChatResult, DelegatingLLM
 
 # A Retry-After longer than this is not waited out: the call fails instead, so that a
@@ -94,6 +94,29 @@ def error_for_status(
     return LLMError(detail)
 
 
+# A token is a few characters; a reply longer than this many per token asked for did
+# not come from a model that honoured max_tokens (a broken or hostile server), and
+# would otherwise become a generated file of any size.
+MAX_CHARS_PER_TOKEN = 32
+MAX_REPLY_CHARS = 2_000_000  # when the request sets no max_tokens
+
+
+def bounded_reply(result: ChatResult, request: ChatRequest) -> ChatResult:
+    """`result`, unless its text is longer than `request.max_tokens` tokens can be.
+
+    Raises LLMOutputInvalid (not retried) for a reply over the bound.
+    """
+    limit = (
+        request.max_tokens * MAX_CHARS_PER_TOKEN if request.max_tokens else MAX_REPLY_CHARS
+    )
+    if len(result.text) > limit:
+        raise LLMOutputInvalid(
+            f"the model's reply is too large: {len(result.text)} characters for at most "
+            f"{request.max_tokens or 'unlimited'} tokens (limit {limit} characters)"
+        )
+    return result
+
+
 def is_retryable(exc: LLMError) -> bool:
     """True for the failures RetryingLLM tries again: timeouts, rate limits, 5xx, unreachable."""
     return isinstance(exc, RetryableLLMError | LLMTimeout)
@@ -159,7 +182,7 @@ class RetryingLLM(DelegatingLLM):
         attempt = 0
         while True:
             try:
-                return await self._attempt(request)
+                return bounded_reply(await self._attempt(request), request)
             except LLMError as exc:
                 if not is_retryable(exc) or attempt >= self.max_retries:
                     raise

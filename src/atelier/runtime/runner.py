@@ -365,14 +365,21 @@ class InProcessRunner:
         return result
 
     async def _heartbeat(self, job_id: str, cancel_event: asyncio.Event) -> None:
-        # Every poll renews the lease and, in the same statement, learns whether the job
-        # is still ours: a cancel through any API replica ends it in the database.
+        # Every poll learns whether the job is still ours — a cancel through any API
+        # replica ends it in the database — with a read; every third of the lease the
+        # poll is the write that renews the lease.
+        loop = asyncio.get_running_loop()
+        renewed_at = loop.time()
         while True:
             await asyncio.sleep(self.poll_s)
             try:
                 async with session_scope(self.sessionmaker) as session:
                     repo = JobRepo(session)
-                    still_ours = await repo.heartbeat(job_id, self.worker_id, self.lease_s)
+                    if loop.time() - renewed_at >= self.lease_s / 3 - self.poll_s / 2:
+                        still_ours = await repo.heartbeat(job_id, self.worker_id, self.lease_s)
+                        renewed_at = loop.time()
+                    else:
+                        still_ours = await repo.holds(job_id, self.worker_id)
                     if not still_ours:
                         row = await repo.get(job_id)
             except NotFound:

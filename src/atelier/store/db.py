@@ -156,32 +156,11 @@ async def session_scope(
     """A session that commits when the block succeeds and rolls back when it raises.
 
     The exception is re-raised after the rollback; a failing commit raises too.
-    The rollback and the close run to their end even when the task is cancelled
-    meanwhile: a connection whose reset was cut short is dropped with its transaction
-    still open, and on SQLite that holds the write lock for every other connection.
     """
-    session = sessionmaker()
-    try:
+    async with sessionmaker() as session:
         try:
             yield session
         except BaseException:
-            await _to_completion(session.rollback())
+            await session.rollback()
             raise
         await session.commit()
-    finally:
-        await _to_completion(session.close())
-
-
-async def _to_completion(step: Any) -> None:
-    """Await `step` to its end whatever cancellations arrive meanwhile; then re-raise
-    the cancellation, if one came."""
-    task = asyncio.ensure_future(step)
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            cancelled = True
-    task.result()
-    if cancelled:
-        raise asyncio.CancelledError

@@ -214,6 +214,15 @@ class JobRepo:
         await self.session.refresh(row)
         return row
 
+    async def holds(self, job_id: str, worker_id: str) -> bool:
+        """True while the job is running under `worker_id` (a read: no write lock)."""
+        found = await self.session.execute(
+            select(JobRow.id).where(
+                JobRow.id == job_id, JobRow.status == "running", JobRow.worker_id == worker_id
+            )
+        )
+        return found.first() is not None
+
     async def heartbeat(self, job_id: str, worker_id: str | None, lease_s: float) -> bool:
         """Extend the worker's lease on a running job.
 
