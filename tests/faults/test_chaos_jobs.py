@@ -10,10 +10,10 @@ full CHAOS_JOBS_FULL (see bench/results/chaos.json).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
-
 from bench.chaos import ChaosReport, run_chaos
 
 CHAOS_JOBS_FULL = 500  # bench.chaos's default
@@ -54,10 +54,11 @@ async def test_chaos_jobs_through_every_step_and_the_sandbox(tmp_path: Path) -> 
 
 @pytest.mark.slow
 @pytest.mark.integration
-async def test_chaos_jobs_on_postgresql(api_postgres_url: str, tmp_path: Path) -> None:
+def test_chaos_jobs_on_postgresql(api_postgres_url: str, tmp_path: Path) -> None:
     from tests.pg import empty_tables
 
     empty_tables(api_postgres_url)
-    report = await run_chaos(api_postgres_url, tmp_path, jobs=CHAOS_JOBS_CI_POSTGRES,
-                             fault_rate=0.3, restarts=4, strategy="single", timeout_s=240)
+    report = asyncio.run(run_chaos(api_postgres_url, tmp_path, jobs=CHAOS_JOBS_CI_POSTGRES,
+                                   fault_rate=0.3, restarts=4, strategy="single",
+                                   timeout_s=240))
     assert_books_balance(report)

@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from bench.chaos import SCRIPT, run_chaos
 
 from atelier.agents.planner import plan_project
 from atelier.domain.errors import LLMError, LLMOutputInvalid, LLMTimeout, LLMUnavailable
@@ -18,7 +19,6 @@ from atelier.llm.faults import CONTENT_FAULTS, TRANSPORT_FAULTS, Fault, FaultyLL
 from atelier.llm.retry import ProviderUnreachable, RetryableLLMError, RetryingLLM
 from atelier.llm.scripted import ScriptedLLM
 from atelier.settings import Settings
-from bench.chaos import SCRIPT, run_chaos
 
 REQUEST = ChatRequest(messages=[Message(role="user", content="hi")], agent="planner")
 

@@ -129,11 +129,16 @@ async def test_a_plan_with_a_hostile_path_fails_the_job_clearly(api: Api, bad_pa
     _nothing_escaped(api)
 
 
-async def test_a_plan_with_thousands_of_files_fails_the_job_clearly(api: Api) -> None:
-    files = [{"path": f"m{i}.py", "purpose": "x", "depends_on": []} for i in range(5000)]
-    body = await _run(api, "many-files", _script(planner=[{**PLAN, "files": files}]))
+@pytest.mark.parametrize(("count", "why"), [(200, str(MAX_PLAN_FILES)), (5000, "too large")])
+async def test_a_plan_with_too_many_files_fails_the_job_clearly(
+    api: Api, count: int, why: str
+) -> None:
+    """Over the plan's file limit: refused by the plan; thousands: the reply itself is
+    larger than the Planner's token limit allows."""
+    files = [{"path": f"m{i}.py", "purpose": "x", "depends_on": []} for i in range(count)]
+    body = await _run(api, f"many-files-{count}", _script(planner=[{**PLAN, "files": files}]))
     assert body["status"] == "failed", body
-    assert str(MAX_PLAN_FILES) in json.dumps(body.get("error")), body.get("error")
+    assert why in json.dumps(body.get("error")), body.get("error")
 
 
 async def test_hostile_test_file_paths_are_dropped_never_written(api: Api) -> None:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atelier.domain import errors as e
 from atelier.observability.logging import get_logger
+from atelier.store import database_unavailable
 
 log = get_logger("atelier.api")
 
@@ -121,6 +122,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if database_unavailable(exc):
+        # Down or restarting: the client may try again shortly; not a bug of ours.
+        log.warning("database_unavailable", path=request.url.path, error=str(exc)[:300])
+        return JSONResponse(
+            error_body("unavailable", "the database is unavailable; try again shortly", request),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     # The process edge: log with the traceback, answer in the one error shape.
     log.error("unhandled_error", exc_info=exc, path=request.url.path)
     return JSONResponse(

@@ -114,6 +114,9 @@ class RedisEventBus:
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._errors: tuple[type[BaseException], ...] = (OSError,)
+        # Counts the failures of Redis seen here; each may have lost messages, which
+        # the WebSocket connections then refill from the event log.
+        self.outages = 0
 
     async def start(self) -> None:
         # Imported here: redis is only needed when this bus is configured.
@@ -142,9 +145,15 @@ class RedisEventBus:
             self._redis = None
 
     async def publish(self, event: Event) -> None:
+        """Publish; a Redis outage is logged, not raised: the event is in the log already,
+        and subscribers catch up from it (see `outages`), so the job goes on."""
         if self._redis is None:
             raise RuntimeError("RedisEventBus.publish before start()")
-        await self._redis.publish(self._prefix + event.job_id, event.model_dump_json())
+        try:
+            await self._redis.publish(self._prefix + event.job_id, event.model_dump_json())
+        except self._errors as exc:
+            self.outages += 1
+            log.warning("redis_bus_publish_failed", job_id=event.job_id, error=str(exc))
 
     async def subscribe(self, job_id: str, queue: asyncio.Queue[Event]) -> None:
         async with self._lock:
@@ -161,13 +170,21 @@ class RedisEventBus:
 
     async def _read_loop(self) -> None:
         assert self._pubsub is not None
+        failing = False
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
             except self._errors as exc:
+                self.outages += 1
+                failing = True
                 log.warning("redis_bus_read_failed", error=str(exc))
                 await asyncio.sleep(1.0)
                 continue
+            if failing:
+                # Back, and subscribed again: what was published before that is lost
+                # here; count it, so that subscribers catch up once more.
+                failing = False
+                self.outages += 1
             if message is None or message.get("type") != "message":
                 continue
             try:

@@ -138,8 +138,9 @@ class InProcessRunner:
         """Claim and resume interrupted jobs; returns their ids."""
         self._started = True
         resumed = await self._claim(force=self.reclaim_all_on_start)
-        if not self.reclaim_all_on_start:
-            self._reclaimer = asyncio.create_task(self._reclaim_loop(), name="job-reclaimer")
+        # Single-node too: a job whose task died with the database (down, its outcome
+        # unwritable) keeps status running; once its lease has expired it is resumed.
+        self._reclaimer = asyncio.create_task(self._reclaim_loop(), name="job-reclaimer")
         return resumed
 
     async def close(self) -> None:

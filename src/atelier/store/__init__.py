@@ -16,6 +16,7 @@ from atelier.store.db import (
     SessionMaker,
     create_engine,
     create_sessionmaker,
+    database_unavailable,
     session_scope,
 )
 from atelier.store.events import EventLog
@@ -74,6 +75,7 @@ __all__ = [
     "content_hash",
     "create_engine",
     "create_sessionmaker",
+    "database_unavailable",
     "migrate",
     "percentile",
     "session_scope",

@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -164,3 +164,26 @@ async def session_scope(
             await session.rollback()
             raise
         await session.commit()
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) says the database cannot serve right now —
+    down, restarting, connection lost, disk full, locked — rather than a bug: the API
+    answers 503 for it instead of 500."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OperationalError | InterfaceError):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, ConnectionError):  # refused, reset (asyncpg connects raw)
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in (
+            "CannotConnectNowError", "ConnectionDoesNotExistError", "AdminShutdownError",
+            "ConnectionFailureError", "InterfaceError",
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

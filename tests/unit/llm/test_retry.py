@@ -214,3 +214,13 @@ def test_error_for_status(status: int, kind: type[LLMError], retryable: bool) ->
     assert f"HTTP {status}" in str(error)
     if retryable:
         assert isinstance(error, RetryableLLMError) and error.retry_after_s == 2.0
+
+
+def test_a_reply_larger_than_its_token_limit_allows_is_refused() -> None:
+    from atelier.llm.retry import MAX_CHARS_PER_TOKEN, bounded_reply
+
+    request = ChatRequest(messages=[Message(role="user", content="hi")], max_tokens=10)
+    fits = ChatResult(text="x" * 10 * MAX_CHARS_PER_TOKEN)
+    assert bounded_reply(fits, request) is fits
+    with pytest.raises(LLMOutputInvalid, match="too large"):
+        bounded_reply(ChatResult(text="x" * (10 * MAX_CHARS_PER_TOKEN + 1)), request)

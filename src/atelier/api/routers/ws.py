@@ -184,10 +184,17 @@ class Connection:
                 self.last_seq[event.job_id] = seq
 
     async def heartbeat(self, every_s: float) -> None:
+        outages = getattr(self.services.bus, "outages", 0)
         while True:
             await asyncio.sleep(every_s)
             async with self.lock:
                 await self.send({"type": "heartbeat", "ts": time.time()})
+                now = getattr(self.services.bus, "outages", 0)
+                if now != outages:
+                    # The bus lost messages (Redis restarted): catch up from the log.
+                    outages = now
+                    for job_id, last in list(self.last_seq.items()):
+                        await self._send_stored(job_id, last, None)
 
     async def read_commands(self) -> None:
         while True:

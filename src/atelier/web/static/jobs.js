@@ -23,7 +23,9 @@ async function load() {
         el("td", {}, fmtTokens(j.usage)),
       )),
   );
-  if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, "No jobs yet. Start a new project.")));
+  const filtered = $("#f-status").value || $("#f-q").value.trim();
+  const empty = filtered ? "No jobs match these filters." : "No jobs yet. Start a new project.";
+  if (!page.items.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "muted" }, empty)));
   const last = Math.min(offset + PAGE, page.total);
   $("#page-info").textContent = page.total ? `${offset + 1}–${last} of ${page.total}` : "";
   $("#prev").disabled = offset === 0;
