@@ -5,9 +5,13 @@ starts, stops and removes (never the machine's shared ones)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import os
+import subprocess
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,7 +50,7 @@ def serve_env(tmp_path: Path, db_url: str, **extra: str) -> dict[str, str]:
     script = write_script(tmp_path / "slow-script.json", delay_s=0.5)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")}
     env.update(
-        ATELIER_DATA_DIR=str(tmp_path / "data"),
+        ATELIER_DATA_DIR=extra.pop("ATELIER_DATA_DIR", str(tmp_path / "data")),
         ATELIER_DATABASE_URL=db_url,
         ATELIER_LLM_PROVIDER="scripted",
         ATELIER_LLM_SCRIPT=str(script),
@@ -142,9 +146,10 @@ async def _follow(ws_url: str, job_id: str, received: list[dict[str, Any]]) -> N
         await ws.send(json.dumps({"action": "subscribe", "job_id": job_id, "since": 0}))
         while True:
             message = json.loads(await asyncio.wait_for(ws.recv(), 90))
-            if "seq" in message:
-                received.append(message)
-            if message.get("type") == "job_finished":
+            if message.get("type") != "event":
+                continue
+            received.append(message["event"])
+            if message["event"]["type"] == "job_finished":
                 return
 
 
@@ -190,3 +195,85 @@ def test_redis_restarted_under_the_event_bus(
     ), "Redis was not noticed down: the test proved nothing"
     seqs = [m["seq"] for m in received]
     assert seqs == [e["seq"] for e in stored], "the client missed or repeated events"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MB tmpfs for the data dir (the SQLite database included), unmounted after."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _unzip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _fill(disk: Path) -> Path:
+    """Fill `disk` to its last byte; returns the filler file to delete later."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 4096)
+    return filler
+
+
+def test_the_data_dir_disk_full(small_disk: Path, tmp_path: Path) -> None:
+    """With the data dir's disk full, requests that must write answer 503 with a clear
+    error (never 500), reads still serve only complete versions, a job caught by it
+    never shows half its files and is not left stuck; once space is back, everything
+    works again by itself."""
+    db_url = f"sqlite+aiosqlite:///{small_disk / 'atelier.db'}"
+    asyncio.run(migrate(db_url))
+    env = serve_env(tmp_path, db_url, ATELIER_DATA_DIR=str(small_disk / "data"))
+    server = Server(env, tmp_path, tmp_path / "serve.log")
+    base = f"http://127.0.0.1:{env['ATELIER_PORT']}"
+    try:
+        server.wait_listening(1)
+        key = _admin_key(server.output())
+        headers = {"X-API-Key": key}
+        with httpx.Client(base_url=base, timeout=30) as client:
+            r = client.post("/api/jobs", headers=headers, json={"prompt": "A calculator module."})
+            done = r.json()["job_id"]
+            assert _wait_status(client, done, key)["status"] == "succeeded"
+            zip_before = _unzip(client.get(f"/api/download/{done}", headers=headers).content)
+
+            r = client.post("/api/jobs", headers=headers, json={"prompt": "A calculator module."})
+            caught = r.json()["job_id"]
+            _wait_step(client, caught, key, "code")
+            filler = _fill(small_disk)
+            time.sleep(3.0)  # the job meets the full disk
+
+            r = client.post("/api/jobs", headers=headers, json={"prompt": "A calculator module."})
+            assert r.status_code in (202, 503), r.text
+            if r.status_code == 503:
+                assert r.json()["error"] == "unavailable"
+            # Reads go on, and serve only what was completely written.
+            download = client.get(f"/api/download/{done}", headers=headers)
+            assert download.status_code == 200, download.text
+            assert _unzip(download.content) == zip_before
+            files = client.get(f"/api/jobs/{caught}/files", headers=headers)
+            assert files.status_code in (404, 503), files.text  # no version yet: nothing
+            body = client.get(f"/api/jobs/{caught}", headers=headers)
+            assert body.status_code in (200, 503), body.text
+
+            filler.unlink()
+            final = _wait_status(client, caught, key, timeout_s=120)
+            assert final["status"] in ("succeeded", "failed"), final
+            if final["status"] == "succeeded":
+                assert [v["number"] for v in final["versions"]] == [1]
+                listed = _get(client, f"/api/jobs/{caught}/files", key)
+                assert {f["path"] for f in listed["files"]} >= {"calc.py", "README.md"}
+            else:
+                assert final.get("reason") or final.get("error"), final
+            r = client.post("/api/jobs", headers=headers, json={"prompt": "A calculator module."})
+            assert r.status_code == 202, r.text
+            assert _wait_status(client, r.json()["job_id"], key)["status"] == "succeeded"
+    finally:
+        server.stop()
+    assert "unhandled_error" not in server.output()

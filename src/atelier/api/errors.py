@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atelier.domain import errors as e
 from atelier.observability.logging import get_logger
-from atelier.store import database_unavailable
+from atelier.store import DATABASE_ERRORS, database_unavailable
 
 log = get_logger("atelier.api")
 
@@ -121,15 +121,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        return await _unexpected_error(request, exc)
+    # Down, restarting or full: the client may try again shortly; not a bug of ours.
+    log.warning("database_unavailable", path=request.url.path, error=str(exc)[:300])
+    return JSONResponse(
+        error_body("unavailable", "the database is unavailable; try again shortly", request),
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    if database_unavailable(exc):
-        # Down or restarting: the client may try again shortly; not a bug of ours.
-        log.warning("database_unavailable", path=request.url.path, error=str(exc)[:300])
-        return JSONResponse(
-            error_body("unavailable", "the database is unavailable; try again shortly", request),
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
     # The process edge: log with the traceback, answer in the one error shape.
     log.error("unhandled_error", exc_info=exc, path=request.url.path)
     return JSONResponse(
@@ -171,5 +175,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(e.AtelierError, _atelier_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
     _document_error_shape(app)

@@ -19,10 +19,13 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from atelier.domain.errors import InvalidSpec, RateLimited
+from atelier.observability.logging import get_logger
 from atelier.observability.metrics import Metrics
 from atelier.settings import Settings
 
 _DISABLED = {"", "0", "off", "none", "unlimited"}
+
+log = get_logger("atelier.ratelimit")
 
 
 def _parse_limit(text: str) -> RateLimitItem | None:
@@ -118,8 +121,15 @@ class RequestRateLimiter:
         if self.item is None:
             return
         if settings.event_bus == "redis":
+            import redis.exceptions
+
             self.storage = RedisStorage(_async_uri(settings.redis_url), implementation="redispy")
             self.shared = SlidingWindowCounterRateLimiter(self.storage)
+            # Redis down or restarting: count in this process meanwhile rather than
+            # answer every request with a 500.
+            self.fallback = LocalWindows(self.item)
+            self._storage_errors: tuple[type[BaseException], ...] = (
+                OSError, redis.exceptions.RedisError)
         else:
             self.local = LocalWindows(self.item)
 
@@ -143,9 +153,13 @@ class RequestRateLimiter:
         else:
             assert self.shared is not None
             wait_s = None
-            if not await self.shared.hit(self.item, scope, identity):
-                stats = await self.shared.get_window_stats(self.item, scope, identity)
-                wait_s = stats.reset_time - time.time()
+            try:
+                if not await self.shared.hit(self.item, scope, identity):
+                    stats = await self.shared.get_window_stats(self.item, scope, identity)
+                    wait_s = stats.reset_time - time.time()
+            except self._storage_errors as exc:
+                log.warning("rate_limit_storage_failed", error=str(exc)[:200])
+                wait_s = self.fallback.hit(scope, identity)
         if wait_s is None:
             return
         if self.metrics is not None:

@@ -13,6 +13,7 @@ from atelier.store.blobs import BlobStore, content_hash
 from atelier.store.calls import CallRecordRepo, DbCallRecords
 from atelier.store.checkpoints import DbCheckpointStore
 from atelier.store.db import (
+    DATABASE_ERRORS,
     SessionMaker,
     create_engine,
     create_sessionmaker,
@@ -42,6 +43,7 @@ from atelier.store.users import ApiKeyRepo, UserRepo
 from atelier.store.versions import VersionChanges, VersionInfo, VersionRepo
 
 __all__ = [
+    "DATABASE_ERRORS",
     "ApiKeyRepo",
     "ApiKeyRow",
     "AsyncEngine",

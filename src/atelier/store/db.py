@@ -166,6 +166,12 @@ async def session_scope(
         await session.commit()
 
 
+# What a database that is down, restarting or full raises through SQLAlchemy and the
+# drivers (asyncpg connects raise plain OSErrors): the API handles these classes, and
+# `database_unavailable` tells an outage from a bug among them.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """True when `exc` (or what caused it) says the database cannot serve right now —
     down, restarting, connection lost, disk full, locked — rather than a bug: the API
