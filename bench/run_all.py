@@ -1,6 +1,7 @@
 """`make bench`: the quick set — local tokens/s, pipeline overhead, dependency
 environments (flask and express: cold cache, warm cache, reused), the two service
-benchmarks (HTTP load with wrk, WebSocket fan-out to 1, 100 and 1,000 subscribers), the
+benchmarks (HTTP load with wrk, WebSocket fan-out to 1, 100 and 1,000 subscribers, a 30 s
+soak with 1,000 WebSocket clients coming and going, 500 chaos jobs), the
 web UI's latency in headless chromium (job page first paint, step finished → shown) and a
 small quality run (a few HumanEval problems and two projects, one Python and one
 JavaScript) — then one summary table. Results go to bench/results/ (the quality ones
@@ -20,11 +21,13 @@ from typing import Any
 from atelier.settings import Settings
 from bench import (
     api_load,
+    chaos,
     dependency_env,
     local_tokens,
     pipeline_overhead,
     quality,
     scale_out,
+    soak,
     ui_latency,
     ws_fanout,
 )
@@ -101,6 +104,35 @@ def ui_latency_rows(result: dict[str, Any]) -> list[list[Any]]:
         ["step finished → shown in the page", f"{live['n']} steps, WebSocket",
          f"p50 {live['p50_ms']} ms, p95 {live['p95_ms']} ms", f"max {live['max_ms']} ms"],
     ]
+
+
+def soak_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """Summary rows of a soak.main() result: requests and errors, p99, jobs' books, RSS
+    and open descriptors of the server at the start and the end."""
+    req, jobs, srv = result["requests"], result["jobs"], result["server"]
+    subject = (f"{result['settings']['duration_s']:g} s at {result['settings']['rate_per_s']:g} "
+               f"req/s, {result['settings']['ws_clients']} WebSocket clients")
+    return [
+        ["soak", subject,
+         f"{req['tried']} requests, {req['errors']} errors, {req['5xx']} 5xx; p99 "
+         f"{req['p99_ms']} ms (slowest route {req['slowest_route_p99_ms']} ms)",
+         f"jobs stuck/lost/double-paid {jobs['stuck']}/{jobs['lost']}/{jobs['double_paid']}: "
+         f"{_met(result['passed'])}"],
+        ["soak: server resources", "start → end",
+         f"RSS {srv['rss_start_mb']} → {srv['rss_end_mb']} MB",
+         f"fds {srv['fds_start']} → {srv['fds_end']}, sockets {srv['sockets_start']} → "
+         f"{srv['sockets_end']}"],
+    ]
+
+
+def chaos_rows(result: dict[str, Any]) -> list[list[Any]]:
+    """Summary row of a chaos.main() result: the books after faults and restarts."""
+    ok = result["stuck_running"] == result["lost"] == result["double_paid"] == 0
+    return [["chaos jobs", f"{result['jobs']} jobs, {result['restarts']} restarts, "
+             f"{sum(result['faults_injected'].values())} faults",
+             f"{result['statuses']} in {result['seconds']} s",
+             f"stuck/lost/double-paid {result['stuck_running']}/{result['lost']}/"
+             f"{result['double_paid']}: {_met(ok)}"]]
 
 
 def scale_out_rows(result: dict[str, Any]) -> list[list[Any]]:
@@ -200,6 +232,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rows += scale_out_rows(scale_out.main([]))
         print("\n== 6. web UI latency (ui_latency) ==")
         rows += ui_latency_rows(ui_latency.main([]))
+        print("\n== 6b. soak, quick (soak --quick) and chaos jobs (chaos) ==")
+        rows += soak_rows(soak.main(["--quick"]))
+        rows += chaos_rows(chaos.main([]))
     if not args.skip_quality:
         print("\n== 7. quality (quick: tagged `quick`) ==")
         q = quality.main(["--suite", "all", "--model", args.model, "--limit", str(args.limit),
