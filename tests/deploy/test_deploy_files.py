@@ -1,8 +1,7 @@
 """deploy/ checked by real validators (installed from PyPI with the dev extra): hadolint
 lints the Dockerfile, the compose file is validated against the Compose specification's
-JSON schema (check-jsonschema ships it), and every Kubernetes manifest against the
-Kubernetes API schemas (kubernetes-validate, strict: unknown fields fail). None of this
-builds the image — there is no Docker daemon here."""
+JSON schema (check-jsonschema ships it). The Helm chart has its own tests
+(test_helm_chart.py). None of this builds the image — there is no Docker daemon here."""
 
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
-MANIFESTS = sorted((DEPLOY / "kubernetes").glob("*.yaml"))
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -63,32 +61,6 @@ def test_compose_runs_two_apis_behind_a_proxy_two_workers_and_one_shot_migration
     assert {"postgres", "redis", "proxy"} <= set(services)
     env = services["api"]["environment"]
     assert env["ATELIER_RUNNER"] == "celery" and env["ATELIER_EVENT_BUS"] == "redis"
-
-
-def test_every_kubernetes_manifest_matches_the_api_schemas() -> None:
-    assert MANIFESTS
-    result = _run(BIN / "kubernetes-validate", "--strict", "--quiet", *MANIFESTS)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_the_manifests_hold_what_a_scaled_out_deployment_needs() -> None:
-    kinds: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in MANIFESTS:
-        for doc in _docs(path):
-            kinds[(doc["kind"], doc["metadata"]["name"])] = doc
-    api = kinds[("Deployment", "atelier-api")]["spec"]["template"]["spec"]["containers"][0]
-    assert api["readinessProbe"]["httpGet"]["path"] == "/health/ready"
-    assert api["livenessProbe"]["httpGet"]["path"] == "/health"
-    assert {"configMapRef", "secretRef"} <= {k for ref in api["envFrom"] for k in ref}
-    assert ("Service", "atelier-api") in kinds
-    assert ("HorizontalPodAutoscaler", "atelier-api") in kinds
-    assert ("PodDisruptionBudget", "atelier-api") in kinds
-    worker = kinds[("Deployment", "atelier-worker")]["spec"]["template"]["spec"]
-    assert worker["containers"][0]["args"][0] == "worker"
-    assert kinds[("Job", "atelier-migrate")]["spec"]["template"]["spec"]["containers"][0][
-        "args"
-    ] == ["migrate"]
-    assert kinds[("ConfigMap", "atelier-config")]["data"]["ATELIER_RUNNER"] == "celery"
 
 
 def test_the_serverless_entry_serves_the_api_with_the_celery_runner(tmp_path: Path) -> None:

@@ -88,3 +88,14 @@ def test_local_windows_weigh_the_previous_window_and_recover(
     assert windows.hit("ip", "a") is None
     clock[0] = 900.0  # two idle windows later everything is forgotten
     assert windows.hit("ip", "c") is None and ("ip", "a") not in windows._counts
+
+
+async def test_with_redis_down_requests_are_counted_in_the_process() -> None:
+    # Nothing listens on port 9: every Redis call fails at once.
+    settings = Settings(_env_file=None, rate_limit="2/minute", event_bus="redis",  # type: ignore[call-arg]
+                        redis_url="redis://127.0.0.1:9/0")
+    rl = RequestRateLimiter(settings)
+    for _ in range(2):
+        await rl.check(request({"X-API-Key": "k1"}, ip="1.1.1.1"))
+    with pytest.raises(RateLimited):
+        await rl.check(request({"X-API-Key": "k1"}, ip="1.1.1.1"))
