@@ -79,6 +79,10 @@ class RecordingLLM(DelegatingLLM):
         if recorded is not None:
             return recorded.model_copy(update={"replayed": True})
         result = await self.inner.chat(request)
+        if "\x00" in result.text:
+            # PostgreSQL stores no NUL in text or JSON: a stray one in a reply would fail
+            # the record (a paid call lost) and every event and file holding it.
+            result = result.model_copy(update={"text": result.text.replace("\x00", "\ufffd")})
         # Paid for now: the record must be written even if this task is being cancelled
         # (a shutdown, a cancel), or the resumed job pays for the call a second time.
         await _to_completion(

@@ -46,3 +46,12 @@ async def test_a_failing_record_still_raises() -> None:
     request = ChatRequest(messages=[Message(role="user", content="hi")], agent="coder")
     with pytest.raises(OSError, match="disk full"):
         await llm.chat(request)
+
+
+async def test_a_nul_in_a_reply_is_replaced_before_it_is_recorded() -> None:
+    # PostgreSQL can store no NUL in text or JSON; a model's stray one must not fail jobs.
+    recorder = InMemoryCallRecorder()
+    llm = RecordingLLM(ScriptedLLM({"coder": ["x\x00y"]}), recorder)
+    request = ChatRequest(messages=[Message(role="user", content="hi")], agent="coder")
+    assert (await llm.chat(request)).text == "x\ufffdy"
+    assert recorder.calls[0][2].text == "x\ufffdy"
