@@ -80,6 +80,25 @@ def _without_copies(source: str, defined: Mapping[str, str]) -> str:
     return "".join(kept)
 
 
+def _with_lines_replaced(source: str, lines: list[str],
+                         replaced: dict[int, tuple[int, str]]) -> str:
+    """``source`` with each run of lines ``first..last`` (1-based, keyed by ``first``)
+    replaced by its new text; ``source`` itself when nothing is replaced."""
+    if not replaced:
+        return source
+    out: list[str] = []
+    number = 1
+    while number <= len(lines):
+        if number in replaced:
+            last, text = replaced[number]
+            out.append(text)
+            number = last + 1
+        else:
+            out.append(lines[number - 1])
+            number += 1
+    return "".join(out)
+
+
 def _one_assert_per_test(source: str) -> str:
     """Each test function whose body is only `assert` statements (two or more, no
     parameters) split into one test per assert, named after it with a suffix."""
@@ -109,19 +128,7 @@ def _one_assert_per_test(source: str) -> str:
             parts.append(f"{prefix} {node.name}_{number}():\n    {text}\n")
         else:
             replaced[node.lineno] = (node.end_lineno, "\n\n".join(parts))
-    if not replaced:
-        return source
-    out: list[str] = []
-    number = 1
-    while number <= len(lines):
-        if number in replaced:
-            last, text = replaced[number]
-            out.append(text)
-            number = last + 1
-        else:
-            out.append(lines[number - 1])
-            number += 1
-    return "".join(out)
+    return _with_lines_replaced(source, lines, replaced)
 
 
 def _with_missing_imports(source: str, sources: Mapping[str, str]) -> str:
@@ -199,19 +206,7 @@ def _with_local_imports_repointed(source: str, sources: Mapping[str, str]) -> st
         out += [f"from {module} import {', '.join(items)}\n"
                 for module, items in sorted(moved.items())]
         replaced[node.lineno] = (node.end_lineno, "".join(out))
-    if not replaced:
-        return source
-    out_lines: list[str] = []
-    number = 1
-    while number <= len(lines):
-        if number in replaced:
-            last, text = replaced[number]
-            out_lines.append(text)
-            number = last + 1
-        else:
-            out_lines.append(lines[number - 1])
-            number += 1
-    return "".join(out_lines)
+    return _with_lines_replaced(source, lines, replaced)
 
 
 def _module_names_of(module: str, sources: Mapping[str, str]) -> set[str]:
