@@ -49,10 +49,19 @@ async def test_chaos_jobs_on_sqlite_leave_nothing_stuck_or_paid_twice(tmp_path: 
 
 
 @pytest.mark.slow
-async def test_chaos_jobs_through_every_step_and_the_sandbox(tmp_path: Path) -> None:
-    report = await run_chaos(f"sqlite+aiosqlite:///{tmp_path}/chaos.db", tmp_path,
-                             jobs=CHAOS_JOBS_CI_SANDBOX, fault_rate=0.25, restarts=3,
-                             strategy="repair", timeout_s=240)
+@pytest.mark.integration
+def test_chaos_jobs_through_every_step_and_the_sandbox(api_postgres_url: str,
+                                                       tmp_path: Path) -> None:
+    # On PostgreSQL: on SQLite the in-process restarts of this harness, cutting the
+    # longer writes of full jobs short, hit the open defect described above (a lock
+    # held until garbage collection: "database is locked", and the call in flight then
+    # paid again) — seen once in CI here; a real process restart does not leave it.
+    from tests.pg import empty_tables
+
+    empty_tables(api_postgres_url)
+    report = asyncio.run(run_chaos(api_postgres_url, tmp_path, jobs=CHAOS_JOBS_CI_SANDBOX,
+                                   fault_rate=0.25, restarts=3, strategy="repair",
+                                   timeout_s=240))
     assert_books_balance(report)
 
 
