@@ -38,6 +38,7 @@ from bench.project_level import (
     generate,
     interleaved,
     load_projects,
+    pending_runs,
     read_generated,
     results_path,
     suffix,
@@ -176,23 +177,16 @@ def plain_suite(args: argparse.Namespace, strategies: Sequence[Strategy], *,
     started = time.monotonic()
     code_at_start = None if args.aggregate else git_commit()
     if not args.aggregate:
-        done = ({(r["project"], r["strategy"]) for r in iter_jsonl(out)} if args.resume
-                else set())
-        if not args.resume and out.exists():
-            out.unlink()
-        for project in projects:
-            for strategy in strategies:
-                if (project.name, strategy) in done:
-                    continue
-                record = run_plain(project, strategy, args.model, keep, review=review,
-                                   docs=docs, threads=args.threads,
-                                   timeout_s=args.project_timeout, directory=directory)
-                append_jsonl(out, record)
-                print(f"  {project.name:<22} {strategy:<16} verdict {record['verdict']} "
-                      f"(status {record['status']})  tests {record['generated_tests']}  "
-                      f"{record['completion_tokens']} tok {record['wall_s']}s"
-                      + (f"  [{record['generate'][:120]}]" if record["generate"] else ""),
-                      flush=True)
+        for project, strategy in pending_runs(out, projects, strategies, resume=args.resume):
+            record = run_plain(project, strategy, args.model, keep, review=review,
+                               docs=docs, threads=args.threads,
+                               timeout_s=args.project_timeout, directory=directory)
+            append_jsonl(out, record)
+            print(f"  {project.name:<22} {strategy:<16} verdict {record['verdict']} "
+                  f"(status {record['status']})  tests {record['generated_tests']}  "
+                  f"{record['completion_tokens']} tok {record['wall_s']}s"
+                  + (f"  [{record['generate'][:120]}]" if record["generate"] else ""),
+                  flush=True)
     agg = aggregate_plain(list(iter_jsonl(out)), strategies, [p.name for p in projects], keep)
     print()
     print(f"Plain requests — {args.model}, {len(agg['requests'])} requests")

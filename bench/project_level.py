@@ -168,6 +168,17 @@ async def run_acceptance(project: ProjectSpec, generated: Mapping[str, str]) -> 
             "output_tail": "" if report.green else report.output_tail[-1500:]}
 
 
+def pending_runs(
+    out: Path, projects: Sequence[ProjectSpec], strategies: Sequence[Strategy], *, resume: bool
+) -> list[tuple[ProjectSpec, Strategy]]:
+    """The (project, strategy) runs still to do: all of them on a fresh run (the old
+    records are removed), those without a record in ``out`` when resuming."""
+    done = {(r["project"], r["strategy"]) for r in iter_jsonl(out)} if resume else set()
+    if not resume and out.exists():
+        out.unlink()
+    return [(p, s) for p in projects for s in strategies if (p.name, s) not in done]
+
+
 def results_path(model: str, tag: str = "", kind: str = "projects") -> Path:
     """The per-project JSONL of a run; `kind` is the suite (projects, heldout, plain)."""
     return RESULTS_DIR / f"{kind}-{model}{'-' + tag if tag else ''}.jsonl"
@@ -292,24 +303,17 @@ def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy], *,
     started = time.monotonic()
     code_at_start = None if args.aggregate else git_commit()
     if not args.aggregate and (args.suite != "steps" or kind != "projects"):
-        done = ({(r["project"], r["strategy"]) for r in iter_jsonl(out)} if args.resume
-                else set())
-        if not args.resume and out.exists():
-            out.unlink()
-        for project in projects:
-            for strategy in strategies:
-                if (project.name, strategy) in done:
-                    continue
-                record = run_project(project, strategy, args.model, review=review, docs=docs,
-                                     threads=args.threads, timeout_s=args.project_timeout)
-                append_jsonl(out, record)
-                acc = record["acceptance"]
-                print(f"  {project.name:<15} {strategy:<16} acceptance {acc['passed']}/"
-                      f"{acc['total']} {'ALL PASS' if acc['all_passed'] else ''}  "
-                      f"generated tests {record['generated_tests']}  "
-                      f"{record['completion_tokens']} tok {record['wall_s']}s"
-                      + (f"  [{record['generate'][:120]}]" if record["generate"] else ""),
-                      flush=True)
+        for project, strategy in pending_runs(out, projects, strategies, resume=args.resume):
+            record = run_project(project, strategy, args.model, review=review, docs=docs,
+                                 threads=args.threads, timeout_s=args.project_timeout)
+            append_jsonl(out, record)
+            acc = record["acceptance"]
+            print(f"  {project.name:<15} {strategy:<16} acceptance {acc['passed']}/"
+                  f"{acc['total']} {'ALL PASS' if acc['all_passed'] else ''}  "
+                  f"generated tests {record['generated_tests']}  "
+                  f"{record['completion_tokens']} tok {record['wall_s']}s"
+                  + (f"  [{record['generate'][:120]}]" if record["generate"] else ""),
+                  flush=True)
     agg = aggregate(list(iter_jsonl(out)), strategies, projects)
     rows = [[s, f"{r['projects_all_passed']}/{r['projects']}",
              f"{r['acceptance_tests_passed']}/{r['acceptance_tests_total']}",
