@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import random
 import tempfile
 import time
@@ -216,10 +215,6 @@ async def run_chaos(
                 await asyncio.sleep(rng.uniform(0.0, 0.05))
                 await runner.close()
                 await engines[-1].dispose()
-                # A connection whose statement was cut by the cancellation is closed only
-                # by the garbage collector, its SQLite write lock held until then (a real
-                # restart ends the process). Collect now, as a new process would start clean.
-                gc.collect()
                 restart_left -= 1
                 report.restarts += 1
                 runner = new_runner()

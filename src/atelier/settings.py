@@ -26,6 +26,13 @@ class Settings(BaseSettings):
 
     # --- where things live
     data_dir: Path = Field(default_factory=_default_data_dir)
+    # A file of this size is kept in the data dir (and beside the SQLite database when it
+    # is on another disk) and deleted when a write fails for want of space: the room a
+    # job needs to record that it failed (runtime/disk_guard.py). 0: no reserve.
+    disk_reserve_mb: float = 8.0
+    # Below this much free space there (the reserve not counted) a job does not start or
+    # go on, and fails with `disk_full`; new jobs are refused with 507. 0: no check.
+    disk_min_free_mb: float = 64.0
 
     # --- LLM (the CLI flags and job options override these)
     llm_provider: str = "local"  # local | openai | anthropic | scripted

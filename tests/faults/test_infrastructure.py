@@ -223,14 +223,37 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
+def _poll(check: Any, timeout_s: float, what: str) -> Any:
+    """`check()`'s first truthy answer, polled until `timeout_s` has passed."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = check()
+        if answer:
+            return answer
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def _job_if_finished(client: httpx.Client, job_id: str, headers: dict[str, str]) -> Any:
+    r = client.get(f"/api/jobs/{job_id}", headers=headers)
+    assert r.status_code in (200, 503), r.text  # a read may meet the full disk: never 500
+    if r.status_code == 200 and r.json()["status"] in ("succeeded", "failed", "cancelled"):
+        return r.json()
+    return None
+
+
 def test_the_data_dir_disk_full(small_disk: Path, tmp_path: Path) -> None:
-    """With the data dir's disk full, requests that must write answer 503 with a clear
-    error (never 500), reads still serve only complete versions, a job caught by it
-    never shows half its files and is not left stuck; once space is back, everything
-    works again by itself."""
+    """With the data dir's disk full, a job caught by it ends `failed` with a clear
+    `disk_full` error while the disk is still full (the reserve file gave it the room to
+    say so), keeping no half-made version; requests that must write answer 507
+    `disk_full` (never 500); reads still serve only complete versions. Once space is
+    back, new jobs and the failed job's retry succeed without a restart."""
     db_url = f"sqlite+aiosqlite:///{small_disk / 'atelier.db'}"
     asyncio.run(migrate(db_url))
-    env = serve_env(tmp_path, db_url, ATELIER_DATA_DIR=str(small_disk / "data"))
+    data_dir = small_disk / "data"
+    reserve = data_dir / ".atelier-disk-reserve"
+    env = serve_env(tmp_path, db_url, ATELIER_DATA_DIR=str(data_dir),
+                    ATELIER_DISK_RESERVE_MB="0.5", ATELIER_DISK_MIN_FREE_MB="0.25")
     server = Server(env, tmp_path, tmp_path / "serve.log")
     base = f"http://127.0.0.1:{env['ATELIER_PORT']}"
     try:
@@ -242,38 +265,62 @@ def test_the_data_dir_disk_full(small_disk: Path, tmp_path: Path) -> None:
             done = r.json()["job_id"]
             assert _wait_status(client, done, key)["status"] == "succeeded"
             zip_before = _unzip(client.get(f"/api/download/{done}", headers=headers).content)
+            assert reserve.stat().st_size == 512 * 1024, "no reserve was made at the start"
 
             r = client.post("/api/jobs", headers=headers, json={"prompt": "A calculator module."})
             caught = r.json()["job_id"]
             _wait_step(client, caught, key, "code")
             filler = _fill(small_disk)
-            time.sleep(3.0)  # the job meets the full disk
 
-            r = client.post("/api/jobs", headers=headers, json={"prompt": "A calculator module."})
-            assert r.status_code in (202, 503), r.text
-            if r.status_code == 503:
-                assert r.json()["error"] == "unavailable"
+            # The caught job ends while the disk is still full (the filler stays): a
+            # heartbeat or its next write notices within seconds.
+            final = _poll(lambda: _job_if_finished(client, caught, headers), 30,
+                          "the caught job did not end while the disk was full")
+            assert final["status"] == "failed", final
+            error = final["error"]
+            assert error.startswith("disk_full: no space left on the disk holding "), error
+            assert str(data_dir) in error and "MB free" in error, error
+            assert error.endswith("free space on that disk, then retry the job"), error
+            assert final["versions"] == [], final  # nothing half-made is kept
+            assert final["verdict"] == "untested", final
+            assert not reserve.exists(), "the reserve was not given up to record the failure"
+
+            # Writes are refused clearly while the disk is full.
+            refused = [
+                client.post("/api/jobs", headers=headers, json={"prompt": "A calculator."}),
+                client.post(f"/api/jobs/{done}/revise", headers=headers,
+                            json={"instructions": "add a docstring"}),
+                client.post(f"/admin/jobs/{caught}/retry", headers=headers),
+            ]
+            for r in refused:
+                assert r.status_code == 507, (r.request.url, r.status_code, r.text)
+                assert r.json()["error"] == "disk_full" and "space" in r.json()["detail"]
+                assert r.headers.get("retry-after")
             # Reads go on, and serve only what was completely written.
             download = client.get(f"/api/download/{done}", headers=headers)
             assert download.status_code == 200, download.text
             assert _unzip(download.content) == zip_before
             files = client.get(f"/api/jobs/{caught}/files", headers=headers)
-            assert files.status_code in (404, 503), files.text  # no version yet: nothing
-            body = client.get(f"/api/jobs/{caught}", headers=headers)
-            assert body.status_code in (200, 503), body.text
+            assert files.status_code == 404, files.text  # no version: nothing to serve
+            assert client.get(f"/api/download/{caught}", headers=headers).status_code == 404
 
             filler.unlink()
-            final = _wait_status(client, caught, key, timeout_s=120)
-            assert final["status"] in ("succeeded", "failed"), final
-            if final["status"] == "succeeded":
-                assert [v["number"] for v in final["versions"]] == [1]
-                listed = _get(client, f"/api/jobs/{caught}/files", key)
-                assert {f["path"] for f in listed["files"]} >= {"calc.py", "README.md"}
-            else:
-                assert final.get("reason") or final.get("error"), final
+            # Space is back: a new job and the failed job's retry run, no restart needed,
+            # and the reserve is made again.
             r = client.post("/api/jobs", headers=headers, json={"prompt": "A calculator module."})
             assert r.status_code == 202, r.text
             assert _wait_status(client, r.json()["job_id"], key)["status"] == "succeeded"
+            r = client.post(f"/admin/jobs/{caught}/retry", headers=headers)
+            assert r.status_code == 202, r.text
+            retried = _wait_status(client, r.json()["job_id"], key)
+            assert retried["status"] == "succeeded", retried
+            assert [v["number"] for v in retried["versions"]] == [1]
+            listed = _get(client, f"/api/jobs/{retried['job_id']}/files", key)
+            assert {f["path"] for f in listed["files"]} >= {"calc.py", "README.md"}
+            assert reserve.stat().st_size == 512 * 1024, "the reserve was not made again"
     finally:
         server.stop()
-    assert "unhandled_error" not in server.output()
+    output = server.output()
+    assert "unhandled_error" not in output and "job_crashed" not in output
+    for event in ("disk_reserve_created", "disk_reserve_released", "job_failed_disk_full"):
+        assert event in output, event

@@ -39,6 +39,7 @@ from atelier.catalog import builtin_templates
 from atelier.observability.logging import configure_logging, get_logger
 from atelier.observability.metrics import Metrics
 from atelier.runtime.bus import EventBus, build_bus
+from atelier.runtime.disk_guard import DiskGuard
 from atelier.runtime.queue import JobRunner, QueueRunner
 from atelier.runtime.revocations import RevocationFeed
 from atelier.runtime.runner import InProcessRunner
@@ -109,6 +110,8 @@ def create_app(
             runner=runner,
             metrics=metrics,
             limiter=RequestRateLimiter(live, metrics),
+            # The data dir only when jobs run in this process; the SQLite file's disk always.
+            disk=DiskGuard.from_settings(live, data_dir=live.runner == "inprocess"),
         )
         runner.on_job_change.append(app.state.services.job_views.invalidate)
         revocations: RevocationFeed | None = None

@@ -25,6 +25,7 @@ from atelier.auth.keys import looks_like_api_key
 from atelier.domain.errors import Unauthorized
 from atelier.observability.metrics import Metrics
 from atelier.runtime.bus import EventBus
+from atelier.runtime.disk_guard import DiskGuard
 from atelier.runtime.queue import JobRunner
 from atelier.runtime.revocations import RevocationFeed
 from atelier.settings import Settings
@@ -50,6 +51,8 @@ class Services:
     quotas: QuotaGate = field(default_factory=QuotaGate)
     # Several replicas (Redis): revocations reach every replica's principal cache.
     revocations: RevocationFeed | None = None
+    # The disks new jobs would write to: a job is refused (507) while they are full.
+    disk: DiskGuard | None = None
 
     async def credentials_changed(self) -> None:
         """A key was revoked or a user changed: forget cached principals here and, with
@@ -80,13 +83,8 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
     Handlers that enqueue work commit themselves first (work is enqueued only after
     the commit); this final commit keeps what reads recorded (an API key's last use).
     """
-    async with services.sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        await session.commit()
+    async with session_scope(services.sessionmaker) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

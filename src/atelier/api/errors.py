@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from atelier.domain import errors as e
 from atelier.observability.logging import get_logger
-from atelier.store import DATABASE_ERRORS, database_unavailable
+from atelier.store import DATABASE_ERRORS, database_unavailable, disk_full
 
 log = get_logger("atelier.api")
 
@@ -35,6 +35,7 @@ STATUS_BY_ERROR: tuple[tuple[type[e.AtelierError], int], ...] = (
     (e.LLMUnavailable, 503),
     (e.LLMError, 502),
     (e.SandboxError, 503),
+    (e.DiskFull, 507),
 )
 
 _CODE_BY_STATUS = {
@@ -50,7 +51,12 @@ _CODE_BY_STATUS = {
     422: "validation_error",
     429: "rate_limited",
     503: "unavailable",
+    507: "disk_full",
 }
+
+# How long a client should wait before writing again once the disk is full: freeing
+# space takes a person, not a restart.
+DISK_FULL_RETRY_AFTER_S = 30
 
 
 def status_for(error: e.AtelierError) -> int:
@@ -74,6 +80,8 @@ def _headers_for(error: e.AtelierError) -> dict[str, str]:
         return {"Retry-After": str(max(1, error.retry_after_s))}
     if isinstance(error, e.Unauthorized):
         return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, e.DiskFull):
+        return {"Retry-After": str(DISK_FULL_RETRY_AFTER_S)}
     return {}
 
 
@@ -122,6 +130,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if disk_full(exc):
+        # Not an outage that passes by itself: say what it is (the paths stay in the log).
+        log.warning("disk_full", path=request.url.path, error=str(exc)[:300])
+        return JSONResponse(
+            error_body("disk_full", "the server's disk is full; nothing was saved — try "
+                       "again once space has been freed", request),
+            status_code=507,
+            headers={"Retry-After": str(DISK_FULL_RETRY_AFTER_S)},
+        )
     if not database_unavailable(exc):
         return await _unexpected_error(request, exc)
     # Down, restarting or full: the client may try again shortly; not a bug of ours.

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from atelier.auth import Principal
-from atelier.domain.errors import Conflict, Forbidden, InvalidSpec, NotFound
+from atelier.domain.errors import Conflict, DiskFull, Forbidden, InvalidSpec, NotFound
 from atelier.domain.events import Event
 from atelier.domain.job import TERMINAL_STATUSES
 from atelier.domain.spec import Spec
+from atelier.observability.logging import get_logger
 from atelier.settings import Settings
 from atelier.store import (
     AsyncSession,
@@ -30,6 +31,8 @@ from atelier.store import (
 
 if TYPE_CHECKING:
     from atelier.api.deps import Services
+
+log = get_logger("atelier.api")
 
 KNOWN_PROVIDERS = frozenset({"local", "openai", "anthropic", "scripted"})
 # The most new jobs written in one transaction.
@@ -76,6 +79,22 @@ async def check_spec(
     return spec
 
 
+def check_disk(services: Services) -> None:
+    """Refuse new work (507) while the disk jobs write to is short of space: the job
+    would only fail at its start, after its row had taken some of what is left.
+
+    Raises DiskFull without the server's paths (they are logged).
+    """
+    if services.disk is None:
+        return
+    try:
+        services.disk.check()
+    except DiskFull as exc:
+        log.warning("job_refused_disk_full", detail=str(exc.detail))
+        raise DiskFull("no space left on the server's disk for new jobs; try again once "
+                       "space has been freed") from exc
+
+
 async def enqueue(services: Services, session: AsyncSession, row: JobRow, **data: object) -> None:
     """Record the job's `job_queued` event, commit, publish, and hand it to the runner."""
     event = await EventLog(session).append(
@@ -90,8 +109,10 @@ async def enqueue(services: Services, session: AsyncSession, row: JobRow, **data
 async def create_job(services: Services, user: Principal, spec: Spec) -> str:
     """Queue a new job; returns its id once committed (in a batch with its neighbours).
 
-    Raises QuotaExceeded when the user's quota does not allow another job now.
+    Raises QuotaExceeded when the user's quota does not allow another job now, DiskFull
+    while the disk is full.
     """
+    check_disk(services)
     spec = await check_spec(services.sessionmaker, spec, user, services.settings)
     async with services.quotas.admit(services.sessionmaker, user.user_id):
         return await services.job_intake.create(services, user.user_id, spec)
@@ -175,8 +196,9 @@ async def revise_job(
     """A new job that runs the pipeline on the latest version of `job_id`'s project with
     `instructions`; its result becomes the next version. Returns it and that number.
 
-    Raises NotFound (not yours), Conflict when the project has no version yet.
+    Raises NotFound (not yours), Conflict when the project has no version yet, DiskFull.
     """
+    check_disk(services)
     repo = JobRepo(session)
     source = await repo.get_for_user(job_id, user)
     project = await repo.get(source.parent_job_id) if source.parent_job_id else source
@@ -197,8 +219,9 @@ async def revise_job(
 async def retry_job(services: Services, session: AsyncSession, job_id: str) -> JobRow:
     """A fresh run of a finished job's spec (same owner, same revision base).
 
-    Raises NotFound, Conflict while the job is still queued or running.
+    Raises NotFound, Conflict while the job is still queued or running, DiskFull.
     """
+    check_disk(services)
     repo = JobRepo(session)
     source = await repo.get(job_id)
     if source.status not in TERMINAL_STATUSES:

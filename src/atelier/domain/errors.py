@@ -115,6 +115,12 @@ class SandboxError(AtelierError):
     code = "sandbox_error"
 
 
+class DiskFull(AtelierError):
+    """The disk Atelier writes its data to has no room left: free space on it, then retry."""
+
+    code = "disk_full"
+
+
 class RateLimited(AtelierError):
     """Too many requests."""
 

@@ -7,11 +7,10 @@ instead of paying for them twice, and a test can replay a whole job bit for bit.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Coroutine
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
+from atelier.concurrency import run_to_completion
 from atelier.llm.base import LLM, ChatRequest, ChatResult, DelegatingLLM
 
 
@@ -85,22 +84,7 @@ class RecordingLLM(DelegatingLLM):
             result = result.model_copy(update={"text": result.text.replace("\x00", "\ufffd")})
         # Paid for now: the record must be written even if this task is being cancelled
         # (a shutdown, a cancel), or the resumed job pays for the call a second time.
-        await _to_completion(
+        await run_to_completion(
             self.recorder.record(key, request, result.model_copy(update={"replayed": False}))
         )
         return result
-
-
-async def _to_completion(step: Coroutine[Any, Any, None]) -> None:
-    """Await `step` to its end whatever cancellations arrive meanwhile, then re-raise
-    the cancellation if one came (and `step`'s own error, if it failed)."""
-    task = asyncio.ensure_future(step)
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            cancelled = True
-    if cancelled and not task.cancelled() and task.exception() is None:
-        raise asyncio.CancelledError
-    task.result()

@@ -59,6 +59,8 @@ class JobEventSink:
     only with calls that were not replays.
     The pipeline's own `job_finished` is held back: the runner emits it once the
     outcome is stored, so a watcher that sees it can read the final state.
+    `before_step` is called as each step starts; what it raises (`DiskFull`: no room
+    to save the step's work) fails the job before the step does any work.
     """
 
     def __init__(
@@ -70,11 +72,13 @@ class JobEventSink:
         usage: Usage,
         on_change: Callable[[str], None] | None = None,
         worker: dict[str, Any] | None = None,
+        before_step: Callable[[], None] | None = None,
     ) -> None:
         self.job_id = job_id
         # Where this process runs ({"host", "pid"}): stamped on each step it starts.
         self.worker = worker
         self.on_change = on_change
+        self.before_step = before_step
         self.sessionmaker = sessionmaker
         self.bus = bus
         self.metrics = metrics
@@ -88,6 +92,8 @@ class JobEventSink:
         if event.type == "job_finished":
             self.finished_event = event
             return
+        if event.type == "step_started" and self.before_step is not None:
+            self.before_step()
         if event.type == "step_started" and self.worker is not None:
             event = event.model_copy(update={"data": {**event.data, "worker": self.worker}})
         async with self._lock:

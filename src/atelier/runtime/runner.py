@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from atelier.domain.errors import AtelierError, ModelNotInstalled, NotFound
+from atelier.domain.errors import AtelierError, DiskFull, ModelNotInstalled, NotFound
 from atelier.domain.events import Event
 from atelier.domain.job import TERMINAL_STATUSES, JobResult
 from atelier.domain.spec import JobOptions, Role, Spec
@@ -32,6 +32,7 @@ from atelier.pipeline.package import build_report, render_report_md
 from atelier.pipeline.ports import CheckpointStore, EventSink
 from atelier.pipeline.run import run_pipeline
 from atelier.runtime.bus import EventBus
+from atelier.runtime.disk_guard import DiskGuard
 from atelier.runtime.progress import JobEventSink, paid_usage, publish_event
 from atelier.runtime.quota import cap_to_quota, explain_quota_stop
 from atelier.runtime.recorder import DbCallRecorder
@@ -44,6 +45,7 @@ from atelier.store import (
     SessionMaker,
     TemplateRepo,
     VersionRepo,
+    disk_full,
     session_scope,
 )
 
@@ -83,6 +85,8 @@ class _ActiveJob:
     # Another worker took the job over (this one stalled past its lease): stop
     # without recording anything, the job is theirs now.
     lost: bool = False
+    # The disk it writes to ran out of space: it ends `failed` with this, keeping nothing.
+    disk_error: DiskFull | None = None
 
 
 class InProcessRunner:
@@ -105,6 +109,7 @@ class InProcessRunner:
         pipeline: PipelineFn = run_pipeline,
         reclaim_all_on_start: bool | None = None,
         reclaim_running_only: bool = False,
+        disk_guard: DiskGuard | None = None,
     ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
@@ -124,6 +129,7 @@ class InProcessRunner:
         self.lease_s = settings.job_lease_s
         self.poll_s = max(0.05, min(settings.cancel_poll_s, self.lease_s / 3))
         self.identity = worker_identity()
+        self.disk = disk_guard or DiskGuard.from_settings(settings)
         self._slots = asyncio.Semaphore(max(1, settings.max_concurrent_jobs))
         self._active: dict[str, _ActiveJob] = {}
         self._closing = False
@@ -137,6 +143,7 @@ class InProcessRunner:
     async def start(self) -> list[str]:
         """Claim and resume interrupted jobs; returns their ids."""
         self._started = True
+        await asyncio.to_thread(self.disk.ensure_reserve)
         resumed = await self._claim(force=self.reclaim_all_on_start)
         # Single-node too: a job whose task died with the database (down, its outcome
         # unwritable) keeps status running; once its lease has expired it is resumed.
@@ -234,6 +241,8 @@ class InProcessRunner:
         while not self._closing:
             await asyncio.sleep(self.lease_s / 2)
             try:
+                # Also the periodic chance to make the disk reserve again once space is back.
+                await asyncio.to_thread(self.disk.ensure_reserve)
                 await self._claim(force=False)
             except (AtelierError, OSError) as exc:
                 log.warning("job_reclaim_failed", error=str(exc))
@@ -250,6 +259,12 @@ class InProcessRunner:
                     with bind_context(job_id=job_id):
                         await self._execute(job_id, active.cancel_event)
                 except Exception as exc:
+                    if disk_full(exc):
+                        # A write found no room: not a bug. Say which disk and what to do,
+                        # in the room the reserve kept for this.
+                        error = active.disk_error or self.disk.error_for(exc)
+                        await self._fail_for_disk(job_id, error, wrote=True)
+                        return
                     # The process edge of a job: record the failure instead of losing it
                     # in a task nobody awaits, and keep the runner serving other jobs.
                     log.exception("job_crashed", job_id=job_id)
@@ -263,6 +278,9 @@ class InProcessRunner:
                 self.metrics.jobs_active.labels("queued").dec()
             if active.lost:
                 pass  # taken over by another worker: nothing of ours to record
+            elif not self._closing and active.disk_error is not None:
+                # Stopped by force after the disk filled: record why, not a cancel.
+                await asyncio.shield(self._fail_for_disk(job_id, active.disk_error))
             elif not self._closing and active.cancel_event.is_set():
                 # Forced cancel of a stuck job: record it, the request asked for it.
                 await asyncio.shield(
@@ -296,6 +314,14 @@ class InProcessRunner:
             parent_job_id, parent_version = row.parent_job_id, row.parent_version
             instructions, attempt = row.instructions, row.attempts
             owner = row.user_id
+        try:
+            # Work it could not save is not started: it fails now, saying why. (After
+            # the take's commit: the reserve is not written while holding the database.)
+            await asyncio.to_thread(self.disk.ensure_reserve)
+            self.disk.check()
+        except DiskFull as exc:
+            await self._fail_for_disk(job_id, exc)
+            return
         self.job_changed(job_id)
         base_files: dict[str, str] | None = None
         async with session_scope(self.sessionmaker) as session:
@@ -312,6 +338,7 @@ class InProcessRunner:
             usage=await paid_usage(self.sessionmaker, job_id),
             on_change=self.job_changed,
             worker=self.identity,
+            before_step=lambda: self._check_disk(job_id),
         )
         heartbeat = asyncio.create_task(self._heartbeat(job_id, cancel_event))
         try:
@@ -337,6 +364,11 @@ class InProcessRunner:
             # timeout).
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+        active = self._active.get(job_id)
+        if active is not None and active.disk_error is not None:
+            # What it has was made for a job that cannot finish: no version of it.
+            await self._fail_for_disk(job_id, active.disk_error)
+            return
         result = explain_quota_stop(result, quota_capped)
         await self._store_outcome(job_id, result, sink, parent_job_id, instructions)
 
@@ -374,6 +406,9 @@ class InProcessRunner:
         while True:
             await asyncio.sleep(self.poll_s)
             try:
+                # Polled, not only met by a write: a job in a long model call must
+                # still end within seconds once its disk is full.
+                self._check_disk(job_id)
                 async with session_scope(self.sessionmaker) as session:
                     repo = JobRepo(session)
                     if loop.time() - renewed_at >= self.lease_s / 3 - self.poll_s / 2:
@@ -385,7 +420,16 @@ class InProcessRunner:
                         row = await repo.get(job_id)
             except NotFound:
                 row = None  # deleted meanwhile
-            except (AtelierError, OSError) as exc:
+            except DiskFull:
+                self._stop(job_id, cancel_event)
+                return
+            except Exception as exc:
+                if disk_full(exc):  # the lease renewal itself found no room
+                    self._mark_disk_full(job_id, self.disk.error_for(exc))
+                    self._stop(job_id, cancel_event)
+                    return
+                if not isinstance(exc, AtelierError | OSError):
+                    raise
                 log.warning("job_heartbeat_failed", error=str(exc))
                 continue
             if not still_ours:
@@ -394,11 +438,52 @@ class InProcessRunner:
                 log.info("job_lease_lost", taken_over=taken_over)
                 if active is not None:
                     active.lost = taken_over
-                cancel_event.set()
-                asyncio.get_running_loop().call_later(
-                    REMOTE_CANCEL_GRACE_S, self._force_cancel, job_id
-                )
+                self._stop(job_id, cancel_event)
                 return
+
+    def _stop(self, job_id: str, cancel_event: asyncio.Event) -> None:
+        """Make the pipeline stop at its next await point, by force after a grace period."""
+        cancel_event.set()
+        asyncio.get_running_loop().call_later(REMOTE_CANCEL_GRACE_S, self._force_cancel, job_id)
+
+    # --- a full disk ---------------------------------------------------------------
+    def _check_disk(self, job_id: str) -> None:
+        """Raise DiskFull (and mark the job for it) when its disk has no room left."""
+        try:
+            self.disk.check()
+        except DiskFull as exc:
+            self._mark_disk_full(job_id, exc)
+            raise
+
+    def _mark_disk_full(self, job_id: str, error: DiskFull) -> None:
+        """Remember why the job must end: however it stops, it is recorded as this."""
+        active = self._active.get(job_id)
+        if active is not None and active.disk_error is None:
+            active.disk_error = error
+            log.warning("job_stopping_disk_full", job_id=job_id, detail=str(error.detail))
+
+    async def _fail_for_disk(self, job_id: str, error: DiskFull, *, wrote: bool = False) -> None:
+        """End the job `failed` with `error`, keeping no version of its files.
+
+        `wrote`: a write has just failed for want of space, so the reserve is given up
+        first; otherwise only if recording the failure itself meets a full disk. When even
+        that fails the job stays `running` and is resumed once space is back (its lease
+        expires), as before the reserve existed.
+        """
+        reason = f"{error.code}: {error.detail}"
+        if wrote:
+            self.disk.release()
+        for attempt in (1, 2):
+            try:
+                await self._finish_without_running(job_id, "failed", reason)
+            except Exception as exc:  # noqa: BLE001 — logged; the lease brings it back
+                if attempt == 1 and disk_full(exc) and self.disk.release():
+                    continue
+                log.error("job_failure_unrecorded", job_id=job_id, reason=reason,
+                          error=str(exc)[:300])
+                return
+            log.warning("job_failed_disk_full", job_id=job_id, reason=reason)
+            return
 
     async def _store_outcome(
         self,

@@ -18,7 +18,9 @@ from atelier.store.db import (
     create_engine,
     create_sessionmaker,
     database_unavailable,
+    disk_full,
     session_scope,
+    sqlite_file,
 )
 from atelier.store.events import EventLog
 from atelier.store.job_stats import JobStatsRepo
@@ -78,7 +80,9 @@ __all__ = [
     "create_engine",
     "create_sessionmaker",
     "database_unavailable",
+    "disk_full",
     "migrate",
     "percentile",
     "session_scope",
+    "sqlite_file",
 ]

@@ -9,13 +9,15 @@ foreign keys on, a busy timeout so concurrent writers wait instead of failing) a
 from __future__ import annotations
 
 import asyncio
+import errno
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeAlias
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.util import await_only
+
+from atelier.concurrency import run_to_completion
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # The longest a transaction waits for the in-process write gate before it goes on and
@@ -36,7 +40,10 @@ _GATE_KEY = "atelier_write_gate"
 SessionMaker: TypeAlias = async_sessionmaker[AsyncSession]
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for PostgreSQL or an in-memory SQLite."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return None
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
@@ -55,13 +62,14 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if backend == "sqlite":
         if driver != "aiosqlite":
             raise ValueError(f"SQLite needs the aiosqlite driver (got {url!r})")
-        path = _sqlite_file(url)
+        path = sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(wal=path is not None))
+        event.listen(engine.sync_engine, "handle_error", _keep_connection_on_cancel)
         _install_write_gate(engine)
         return engine
     if backend == "postgresql":
@@ -84,6 +92,22 @@ def _sqlite_pragmas(*, wal: bool) -> Any:
             cursor.close()
 
     return on_connect
+
+
+def _keep_connection_on_cancel(context: ExceptionContext) -> None:
+    """A statement interrupted by a cancellation does not make a SQLite connection
+    unusable: keep it, so the session's rollback ends its transaction.
+
+    Why: SQLAlchemy treats a cancellation during a statement as a lost connection and
+    closes it without a rollback. aiosqlite still finishes the statement in its
+    thread, so nothing is lost — but a cursor of the interrupted statement that is
+    still referenced (from the cancellation's traceback) turns the close into a
+    "zombie" close (sqlite3_close_v2), which keeps the connection's open transaction,
+    and with it the database's write lock, until the garbage collector frees that
+    cursor. Every other writer fails "database is locked" meanwhile.
+    """
+    if not isinstance(context.original_exception, Exception):  # CancelledError & co
+        context.is_disconnect = False
 
 
 class _WriteGate:
@@ -155,15 +179,21 @@ async def session_scope(
 ) -> AsyncIterator[AsyncSession]:
     """A session that commits when the block succeeds and rolls back when it raises.
 
-    The exception is re-raised after the rollback; a failing commit raises too.
+    The exception is re-raised after the rollback; a failing commit raises too. The
+    commit, the rollback and the close each run to their end even when the task is
+    cancelled meanwhile; the cancellation is delivered after them. Cut short, they
+    would leave the connection mid-transaction (see `_keep_connection_on_cancel`).
     """
-    async with sessionmaker() as session:
+    session = sessionmaker()
+    try:
         try:
             yield session
         except BaseException:
-            await session.rollback()
+            await run_to_completion(session.rollback())
             raise
-        await session.commit()
+        await run_to_completion(session.commit())
+    finally:
+        await run_to_completion(session.close())
 
 
 # What a database that is down, restarting or full raises through SQLAlchemy and the
@@ -191,5 +221,34 @@ def database_unavailable(exc: BaseException) -> bool:
             "ConnectionFailureError", "InterfaceError",
         ):
             return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+# ENOSPC: no space left on the device; EDQUOT: the user's disk quota is used up — the
+# same for whoever has to write.
+_NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+# SQLITE_FULL's message: the drivers re-wrap sqlite3's error in their own classes, and
+# only the innermost one carries the code.
+_SQLITE_FULL_MESSAGE = "database or disk is full"
+
+
+def disk_full(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) is a write refused for want of disk space:
+    an OSError ENOSPC/EDQUOT, or SQLite's "database or disk is full". PostgreSQL's own
+    disk is the database server's business: its errors stay `database_unavailable`."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _NO_SPACE_ERRNOS:
+            return True
+        if getattr(current, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            return True
+        if _SQLITE_FULL_MESSAGE in str(current):
+            return True
+        if isinstance(current, DBAPIError) and current.orig is not None:
+            current = current.orig
+            continue
         current = current.__cause__ or current.__context__
     return False

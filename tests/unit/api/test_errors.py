@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
+
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 
 from atelier.api.errors import install_error_handlers, status_for
 from atelier.domain import errors as e
@@ -29,6 +33,7 @@ from atelier.domain import errors as e
         (e.LLMUnavailable(), 503),
         (e.LLMOutputInvalid(), 502),
         (e.SandboxError(), 503),
+        (e.DiskFull(), 507),
         (e.AtelierError(), 500),
     ],
 )
@@ -51,6 +56,14 @@ def _app() -> FastAPI:
     @app.get("/limited")
     async def limited() -> None:
         raise e.RateLimited(7)
+
+    @app.get("/db-full")
+    async def db_full() -> None:
+        raise OperationalError("INSERT …", {}, sqlite3.OperationalError("database or disk is full"))
+
+    @app.get("/enospc")
+    async def enospc() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/srv/atelier/x")
 
     @app.get("/boom")
     async def boom() -> None:
@@ -107,3 +120,14 @@ async def test_http_errors_keep_the_shape() -> None:
         m = await client.post("/missing")
     assert r.status_code == 404 and r.json()["error"] == "not_found"
     assert m.status_code == 405 and m.json()["error"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("path", ["/db-full", "/enospc"])
+async def test_a_full_disk_is_507_disk_full_never_500(path: str) -> None:
+    async with await _client() as client:
+        r = await client.get(path)
+    assert r.status_code == 507
+    body = r.json()
+    assert body["error"] == "disk_full" and "space" in body["detail"]
+    assert "/srv" not in r.text  # the server's paths stay in its log
+    assert r.headers["retry-after"] == "30"

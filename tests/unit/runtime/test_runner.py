@@ -16,6 +16,7 @@ from atelier.domain.spec import Spec
 from atelier.observability.metrics import Metrics
 from atelier.pipeline.ports import EventSink
 from atelier.runtime.bus import InMemoryEventBus
+from atelier.runtime.disk_guard import DiskGuard
 from atelier.runtime.runner import InProcessRunner
 from atelier.settings import Settings
 from atelier.store import (
@@ -83,6 +84,9 @@ def make_runner(
     sessionmaker: SessionMaker, pipeline: FakePipeline, slots: int = 1, **kwargs: Any
 ) -> InProcessRunner:
     settings = Settings(_env_file=None, max_concurrent_jobs=slots)  # type: ignore[call-arg]
+    # The default data dir is the user's: guard nothing there (test_runner_disk_full.py
+    # gives its runners a guarded temp dir).
+    kwargs.setdefault("disk_guard", DiskGuard([], reserve_bytes=0, min_free_bytes=0))
     return InProcessRunner(
         settings,
         sessionmaker,

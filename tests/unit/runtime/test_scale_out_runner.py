@@ -13,6 +13,7 @@ import pytest
 from atelier.domain.errors import ModelNotInstalled
 from atelier.observability.metrics import Metrics
 from atelier.runtime.bus import InMemoryEventBus
+from atelier.runtime.disk_guard import DiskGuard
 from atelier.runtime.queue import QueueRunner
 from atelier.runtime.runner import InProcessRunner
 from atelier.settings import Settings
@@ -54,6 +55,8 @@ def worker(sessionmaker: SessionMaker, pipeline: Any, **kwargs: Any) -> InProces
         pipeline=pipeline,
         reclaim_all_on_start=False,
         reclaim_running_only=True,
+        # The default data dir is the user's: guard nothing there.
+        disk_guard=kwargs.pop("disk_guard", DiskGuard([], reserve_bytes=0, min_free_bytes=0)),
         **kwargs,
     )
 
