@@ -20,8 +20,12 @@ from atelier.llm.structured import chat_structured
 
 log = logging.getLogger(__name__)
 
-REVIEWER_MAX_TOKENS = 1024
-MAX_FINDINGS = 20
+# The schema bounds the reply (findings, and the length of each text) so a small model
+# cannot ramble to the token limit; a cut-off reply used to cost up to two repairs of
+# the whole review, in the advisory step that is the slowest of a job.
+REVIEWER_MAX_TOKENS = 768
+MAX_FINDINGS = 6
+_TEXT_CHARS = 240
 
 
 class RawFinding(BaseModel):
@@ -64,15 +68,16 @@ REVIEW_JSON_SCHEMA: dict[str, Any] = {
     "properties": {
         "findings": {
             "type": "array",
-            "maxItems": 8,
+            "maxItems": MAX_FINDINGS,
             "items": {
                 "type": "object",
                 "properties": {
                     "severity": {"type": "string", "enum": ["low", "medium", "high"]},
-                    "path": {"type": "string"},
+                    "path": {"type": "string", "maxLength": 200},
                     "line": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
-                    "message": {"type": "string"},
-                    "suggestion": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                    "message": {"type": "string", "maxLength": _TEXT_CHARS},
+                    "suggestion": {"anyOf": [{"type": "string", "maxLength": _TEXT_CHARS},
+                                             {"type": "null"}]},
                 },
                 "required": ["severity", "path", "line", "message", "suggestion"],
             },
@@ -133,7 +138,7 @@ async def review_project(
     total = context_budget(llm, reply_tokens=REVIEWER_MAX_TOKENS)
     failing = [c for c in (report.cases if report else []) if c.outcome in {"failed", "error"}]
     failing = [c.model_copy(update={"message": clip(c.message, 300)}) for c in failing[:8]]
-    system = render("reviewer_system.md", language=plan.language)
+    system = render("reviewer_system.md", language=plan.language, max_findings=MAX_FINDINGS)
 
     def fence_of(path: str) -> str:
         language = language_of(path)
