@@ -157,15 +157,18 @@ def _wait_ready(server: Server, marker: str | None) -> None:
     raise SystemExit(f"{server.name} did not become ready in {READY_TIMEOUT_S:.0f}s")
 
 
-def start_service(work: Path, extra_env: dict[str, str] | None = None) -> Server:
-    """`atelier serve` on a free port with a fresh SQLite data dir under `work`."""
+def start_service(
+    work: Path, extra_env: dict[str, str] | None = None, module: str = "atelier.cli"
+) -> Server:
+    """`atelier serve` on a free port with a fresh SQLite data dir under `work`
+    (`module`: what runs `serve`, e.g. bench.memtrace's wrapper)."""
     port = free_port()
     script = write_script(work / "script.json")
     env = service_env(work / "data", port, script, **(extra_env or {}))
     log_path = work / "service.log"
     with log_path.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "atelier.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", module, "serve", "--port", str(port)],
             cwd=work,
             env=env,
             stdout=out,

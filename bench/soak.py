@@ -5,6 +5,14 @@ open file descriptors of the server at the end against the start.
 
     python -m bench.soak [--duration 600] [--rate 25] [--job-every 4] [--ws-clients 1000]
     python -m bench.soak --quick          # 30 s, for `make bench`
+    python -m bench.soak --duration 180 --tracemalloc DIR   # heap snapshots: bench.memtrace
+
+The server's RSS and open descriptors are sampled every `--sample-every` seconds of the
+load. Memory is called flat when, after a warm-up (the first WARMUP_SHARE of the run:
+pools, caches and the allocator's arenas fill up to their working size), it grows by
+less than FLAT_SLOPE_MB_PER_MIN over the second half of the run (least-squares slope of
+the samples) and by less than FLAT_GROWTH_PCT from the end of the warm-up to the end.
+A leak shows as a slope that does not level off; warm-up as a step in the first minutes.
 
 Loopback only, one server process (SQLite, scripted provider, the real sandbox).
 Numbers go to bench/results/soak.json (soak-quick.json for --quick).
@@ -28,6 +36,7 @@ import httpx
 import psutil
 from websockets.asyncio.client import connect
 
+from bench import memtrace
 from bench.api_load import (
     Server,
     bearer_token,
@@ -46,6 +55,13 @@ QUICK_DURATION_S = 30.0
 WS_PARALLEL = 100  # WebSocket clients open at once, at most
 DRAIN_TIMEOUT_S = 300.0
 SETTLE_S = 20.0  # how long the server gets to close what the last clients left
+SAMPLE_EVERY_S = 10.0
+WARMUP_SHARE = 0.25
+# 1 MB/min would be 1.4 GB a day: small enough to tell from noise in a 5-minute window
+# (the allocator moves RSS by a few MB at a time), large enough to matter in production.
+FLAT_SLOPE_MB_PER_MIN = 1.0
+FLAT_GROWTH_PCT = 2.0
+MIN_VERDICT_S = 120.0  # shorter runs are all warm-up: no verdict on flatness
 
 
 @dataclass
@@ -96,6 +112,62 @@ def fd_kinds(pid: int) -> dict[str, int]:
             Path(target).name)
         kinds[kind] += 1
     return dict(sorted(kinds.items()))
+
+
+async def sample_server(pid: int, every_s: float, began: float, series: list[dict[str, Any]],
+                        stop_sampling: asyncio.Event) -> None:
+    """Append the server's RSS and open descriptors every `every_s` seconds until told."""
+    proc = psutil.Process(pid)
+    while True:
+        series.append({"t_s": round(time.monotonic() - began, 1),
+                       "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+                       "fds": proc.num_fds(), "threads": proc.num_threads()})
+        try:
+            await asyncio.wait_for(stop_sampling.wait(), every_s)
+            return
+        except TimeoutError:
+            continue
+
+
+def slope_per_min(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, value) points, per minute."""
+    if len(points) < 2:
+        return None
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_v = sum(v for _, v in points) / n
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    if var == 0:
+        return None
+    cov = sum((t - mean_t) * (v - mean_v) for t, v in points)
+    return round(cov / var * 60, 3)
+
+
+def memory_verdict(series: list[dict[str, Any]], duration_s: float,
+                   rss_end_mb: float) -> dict[str, Any]:
+    """RSS after the warm-up vs the end, the second half's slope, and whether that is flat."""
+    warm_t = duration_s * WARMUP_SHARE
+    after_warmup = next((s for s in series if s["t_s"] >= warm_t), series[-1] if series else None)
+    second_half = [(s["t_s"], s["rss_mb"]) for s in series if s["t_s"] >= duration_s / 2]
+    second_fds = [(s["t_s"], float(s["fds"])) for s in series if s["t_s"] >= duration_s / 2]
+    warm_mb = after_warmup["rss_mb"] if after_warmup else None
+    slope = slope_per_min(second_half)
+    growth = round((rss_end_mb - warm_mb) / warm_mb * 100, 2) if warm_mb else None
+    flat: bool | None = None
+    if duration_s >= MIN_VERDICT_S and slope is not None and growth is not None:
+        flat = slope < FLAT_SLOPE_MB_PER_MIN and growth < FLAT_GROWTH_PCT
+    return {
+        "rss_after_warmup_mb": warm_mb,
+        "after_warmup_at_s": after_warmup["t_s"] if after_warmup else None,
+        "growth_after_warmup_pct": growth,
+        "rss_slope_second_half_mb_per_min": slope,
+        "fds_slope_second_half_per_min": slope_per_min(second_fds),
+        "rss_peak_mb": max((s["rss_mb"] for s in series), default=None),
+        "thresholds": {"warmup_share": WARMUP_SHARE,
+                       "slope_mb_per_min": FLAT_SLOPE_MB_PER_MIN,
+                       "growth_pct": FLAT_GROWTH_PCT, "min_duration_s": MIN_VERDICT_S},
+        "flat": flat,
+    }
 
 
 async def _request(client: httpx.AsyncClient, tally: Tally, route: str, method: str,
@@ -236,7 +308,8 @@ async def _settle_fds(pid: int, target: int) -> int:
 
 
 async def soak(server: Server, duration_s: float, rate: float, job_every_s: float,
-               ws_clients: int, seed: int) -> dict[str, Any]:
+               ws_clients: int, seed: int,
+               sample_every_s: float = SAMPLE_EVERY_S) -> dict[str, Any]:
     rng = random.Random(seed)
     key = server.admin_key
     assert key is not None, "the service printed no admin key"
@@ -261,11 +334,17 @@ async def soak(server: Server, duration_s: float, rate: float, job_every_s: floa
         await asyncio.sleep(2.0)
         start = server_stats(server.pid)
         began = time.monotonic()
+        series: list[dict[str, Any]] = []
+        stop_sampling = asyncio.Event()
+        sampler = asyncio.create_task(
+            sample_server(server.pid, sample_every_s, began, series, stop_sampling))
         await asyncio.gather(
             steady_load(client, key, duration_s, rate, job_every_s, jobs, tally, rng),
             ws_churn(ws_url, jobs, ws_clients, max(1.0, duration_s * 0.8), ws_tally, rng),
         )
         load_s = time.monotonic() - began
+        stop_sampling.set()
+        await sampler
         # Drain: every job submitted must finish.
         bodies: dict[str, dict[str, Any]] = {}
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
@@ -283,6 +362,10 @@ async def soak(server: Server, duration_s: float, rate: float, job_every_s: floa
                 await asyncio.sleep(1.0)
     await _settle_fds(server.pid, start["fds"])
     end = server_stats(server.pid)
+    rss_end_mb = round(end["rss_bytes"] / 2**20, 1)
+    series.append({"t_s": round(time.monotonic() - began, 1), "rss_mb": rss_end_mb,
+                   "fds": end["fds"], "threads": psutil.Process(server.pid).num_threads(),
+                   "after_drain": True})
     recorded = _recorded_calls(Path(server.env["ATELIER_DATA_DIR"]) / "atelier.db")
     statuses = Counter(b.get("status") for b in bodies.values())
     double_paid = sum(
@@ -318,15 +401,22 @@ async def soak(server: Server, duration_s: float, rate: float, job_every_s: floa
         },
         "websocket": vars(ws_tally),
         "server": {"rss_start_mb": round(start["rss_bytes"] / 2**20, 1),
-                   "rss_end_mb": round(end["rss_bytes"] / 2**20, 1),
+                   "rss_end_mb": rss_end_mb,
                    "fds_start": start["fds"], "fds_end": end["fds"],
                    "sockets_start": start["sockets"], "sockets_end": end["sockets"],
-                   "fd_kinds_start": start["fd_kinds"], "fd_kinds_end": end["fd_kinds"]},
+                   "fd_kinds_start": start["fd_kinds"], "fd_kinds_end": end["fd_kinds"],
+                   "memory": memory_verdict([s for s in series if "after_drain" not in s],
+                                            load_s, rss_end_mb),
+                   "sample_every_s": sample_every_s,
+                   "series": series},
     }
 
 
 def print_report(result: dict[str, Any]) -> None:
     req, jobs, srv, ws = result["requests"], result["jobs"], result["server"], result["websocket"]
+    mem = srv["memory"]
+    series = " ".join(f"{s['t_s']:g}s:{s['rss_mb']}MB/{s['fds']}fd" for s in srv["series"])
+    print(f"server samples: {series}")
     rows = [
         ["requests tried / errors / 5xx", f"{req['tried']} / {req['errors']} / {req['5xx']}"],
         ["latency p50 / p99 (all)", f"{req['p50_ms']} ms / {req['p99_ms']} ms"],
@@ -338,6 +428,12 @@ def print_report(result: dict[str, Any]) -> None:
         ["WebSocket clients (subscribed, dropped, failed)",
          f"{ws['tried']} ({ws['subscribed']}, {ws['aborted']}, {ws['failed'] + ws['refused']})"],
         ["server RSS start / end", f"{srv['rss_start_mb']} MB / {srv['rss_end_mb']} MB"],
+        ["server RSS after warm-up (t s) / peak",
+         f"{mem['rss_after_warmup_mb']} MB ({mem['after_warmup_at_s']}) / {mem['rss_peak_mb']} MB"],
+        ["RSS growth after warm-up / slope, 2nd half",
+         f"{mem['growth_after_warmup_pct']} % / {mem['rss_slope_second_half_mb_per_min']} MB/min"],
+        ["memory flat (< {slope_mb_per_min:g} MB/min and < {growth_pct:g} %)".format(
+            **mem["thresholds"]), "n/a (too short)" if mem["flat"] is None else mem["flat"]],
         ["server open fds start / end", f"{srv['fds_start']} / {srv['fds_end']}"],
         ["server sockets start / end", f"{srv['sockets_start']} / {srv['sockets_end']}"],
     ]
@@ -348,7 +444,8 @@ def passed(result: dict[str, Any]) -> bool:
     req, jobs, srv = result["requests"], result["jobs"], result["server"]
     return bool(req["errors"] == 0 and req["5xx"] == 0 and jobs["stuck"] == 0
                 and jobs["lost"] == 0 and jobs["double_paid"] == 0
-                and srv["fds_end"] <= srv["fds_start"])
+                and srv["fds_end"] <= srv["fds_start"]
+                and srv["memory"]["flat"] is not False)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -360,23 +457,42 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--ws-clients", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--sample-every", type=float, default=SAMPLE_EVERY_S,
+                        help="seconds between samples of the server's RSS and descriptors")
+    parser.add_argument("--tracemalloc", type=Path, metavar="DIR",
+                        help="run the server under tracemalloc, snapshots into DIR "
+                             "(slower; read them with `python -m bench.memtrace diff DIR`)")
+    parser.add_argument("--result", help="name of the result file (default: soak, "
+                                         "soak-quick, soak-tracemalloc)")
+    parser.add_argument("--tracemalloc-every", type=float, default=20.0,
+                        help="seconds between snapshots")
     args = parser.parse_args(argv)
     duration = QUICK_DURATION_S if args.quick else args.duration
     raise_nofile_limit()
     with workdir(args.keep) as work:
         write_script(work / "script.json")
-        server = start_service(work, {
+        env = {
             "ATELIER_MAX_CONCURRENT_JOBS": "2",
             "ATELIER_WS_MAX_PER_USER": str(WS_PARALLEL + 50),
             "ATELIER_LOG_LEVEL": "WARNING",
-        })
+        }
+        module = "atelier.cli"
+        if args.tracemalloc is not None:
+            module = "bench.memtrace"
+            env |= {memtrace.ENV_DIR: str(args.tracemalloc.resolve()),
+                    memtrace.ENV_EVERY: str(args.tracemalloc_every),
+                    # The server runs in the work directory: bench must be importable.
+                    "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        server = start_service(work, env, module=module)
         try:
             result = asyncio.run(soak(server, duration, args.rate, args.job_every,
-                                      args.ws_clients, args.seed))
+                                      args.ws_clients, args.seed, args.sample_every))
         finally:
             stop(server)
     result["passed"] = passed(result)
-    write_result("soak-quick" if args.quick else "soak", result)
+    name = args.result or ("soak-quick" if args.quick else
+                           "soak-tracemalloc" if args.tracemalloc else "soak")
+    write_result(name, result)
     print_report(result)
     return result
 

@@ -25,9 +25,12 @@ def worker(
     with ATELIER_EVENT_BUS=redis live events reach every API replica. The worker never
     pulls models: a job whose model is missing here fails and says so.
     """
+    from atelier.observability.heap import limit_malloc_arenas
     from atelier.observability.logging import configure_logging
     from atelier.runtime.worker import run_worker
 
+    # As `serve`: first, before any thread exists (see observability.heap).
+    limit_malloc_arenas()
     settings = get_settings()
     configure_logging(settings)
     chosen = [q.strip() for q in (queues or settings.queue).split(",") if q.strip()]

@@ -78,3 +78,34 @@ def test_job_views_expire() -> None:
     cache.put("j", body(), cache.generation("j"))
     time.sleep(0.06)
     assert cache.get("j") is None
+
+
+def test_expired_job_views_are_dropped_when_the_next_is_stored() -> None:
+    # A soak polls each job while it runs, then never again: without the sweep every
+    # finished job's body (and its gzip copy) stayed until MAX_ENTRIES jobs later.
+    cache = JobViewCache(ttl_s=0.05)
+    for n in range(200):
+        cache.put(f"j{n}", body(), cache.generation(f"j{n}"))
+    assert len(cache) == 200
+    time.sleep(0.06)
+    cache.put("last", body(), cache.generation("last"))
+    assert len(cache) == 1
+
+
+def test_a_refreshed_job_view_is_not_dropped_with_older_ones() -> None:
+    cache = JobViewCache(ttl_s=0.2)
+    cache.put("a", body(), cache.generation("a"))
+    cache.put("b", body(), cache.generation("b"))
+    time.sleep(0.12)
+    cache.put("a", body(), cache.generation("a"))  # "a" now expires after "b"
+    time.sleep(0.12)
+    cache.put("c", body(), cache.generation("c"))  # "b" expired, "a" not yet
+    assert cache.get("b") is None
+    assert cache.get("a") is not None
+
+
+def test_reading_unknown_jobs_adds_no_generation() -> None:
+    cache = JobViewCache(ttl_s=60)
+    for n in range(100):
+        cache.generation(f"nojob{n}")
+    assert len(cache._generation) == 0
