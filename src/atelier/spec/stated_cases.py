@@ -257,8 +257,10 @@ def _condition(text: str, function: _Function,
                                  r"\s+is\s+empty", text, flags)):
         noun = empty.group("noun")
         param = target(empty.groupdict().get("p") or noun)
+        if param == _OTHER:  # "an empty queue" of a function about something else
+            return None
         blank = _empty_value(noun, function, param, examples)
-        return None if param == _OTHER or blank is None else (param, [blank])
+        return None if blank is None else (param, [blank])
     forms: list[tuple[str, list[Any]]] = [
         (r"(?:an?\s+)?negative\s*(?P<word>[\w$]+)?"
          r"|(?:an?\s+|the\s+)?(?P<word2>[\w$]+)\s+is\s+negative", [-1]),

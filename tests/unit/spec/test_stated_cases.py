@@ -92,6 +92,9 @@ def test_conditions_that_pin_an_argument_become_cases(
         "- `f(n: int)`: raises `ValueError` for a character that is not a digit.",
         # "and" joins conditions that must hold together: not one argument
         "- `f(s: str)`: raises `ValueError` for an empty string and a negative count.",
+        # an empty thing that is neither a parameter nor a kind of value (was a crash)
+        "- `peek(a, b)`: throws an `Error` when the queue is empty.",
+        "- `take(items, n)`: throws an `Error` for an empty queue.",
     ],
 )
 def test_what_is_left_alone(text: str) -> None:
