@@ -304,8 +304,10 @@ def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy], *,
     code_at_start = None if args.aggregate else git_commit()
     if not args.aggregate and (args.suite != "steps" or kind != "projects"):
         for project, strategy in pending_runs(out, projects, strategies, resume=args.resume):
+            keep: Path | None = getattr(args, "keep", None)
             record = run_project(project, strategy, args.model, review=review, docs=docs,
-                                 threads=args.threads, timeout_s=args.project_timeout)
+                                 threads=args.threads, timeout_s=args.project_timeout,
+                                 keep_dir=keep / project.name / strategy if keep else None)
             append_jsonl(out, record)
             acc = record["acceptance"]
             print(f"  {project.name:<15} {strategy:<16} acceptance {acc['passed']}/"

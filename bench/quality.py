@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, cast
 
 from atelier.domain.spec import Strategy
@@ -99,6 +100,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="log every step of every job")
     p.add_argument("--tag", default="",
                    help="suffix of the result files (keeps a quick run apart from a long one)")
+    p.add_argument("--keep", type=Path, default=None, metavar="DIR",
+                   help="projects / held-out: keep each generated project (its tests and "
+                        "ATELIER_REPORT.*) under DIR/<project>/<strategy>/ for diagnosis")
     p.add_argument("--no-step-timing", action="store_true",
                    help="skip the end-to-end per-step timing of one small project")
     return p
