@@ -39,6 +39,7 @@ from atelier.llm.base import LLM
 from atelier.pipeline.config import RunConfig
 from atelier.pipeline.dependencies import ProjectEnvironments, with_dependency_findings
 from atelier.pipeline.fixing import FixLoop
+from atelier.pipeline.js_test_mending import JS_SUFFIXES, mend_javascript_test
 from atelier.pipeline.metering import JobMeter, MeteredLLM
 from atelier.pipeline.ports import CheckpointStore, EventSink
 from atelier.pipeline.project_files import (
@@ -332,7 +333,9 @@ class PipelineRun:
                                 detail=str(exc.detail))
                 continue
             if self.plan.language != "python":
-                return tests
+                # A file that cannot load runs nothing: mend what commonly stops it.
+                return {p: mend_javascript_test(p, c, {**self.state.files, **tests})
+                        if p.endswith(JS_SUFFIXES) else c for p, c in tests.items()}
             mended = {p: mend_python_test(c, self.state.files) if p.endswith(".py") else c
                       for p, c in tests.items()}
             valid = {p: c for p, c in mended.items() if c is not None}

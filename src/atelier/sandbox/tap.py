@@ -16,6 +16,11 @@ _DURATION = re.compile(r"^\s*duration_ms:\s*(?P<ms>[\d.]+)")
 _ERROR_START = re.compile(r"^\s*error:\s*(?P<value>.*)$")
 _FILE_SUFFIXES = (".js", ".mjs", ".cjs", ".ts")
 _MAX_MESSAGE_CHARS = 2000
+# What node prints (as TAP comments) when a test file cannot even load: the error line
+# names the cause ("ReferenceError: describe is not defined"), the result only says
+# "test failed".
+_LOAD_ERROR = re.compile(r"^#\s*(?P<error>(?:[A-Z]\w*)?Error\b.*|Cannot find module .*)$")
+_LOAD_LOCATION = re.compile(r"^#\s*(?P<where>\S+\.(?:js|mjs|cjs|ts):\d+)\s*$")
 
 
 def _unescape(name: str) -> str:
@@ -66,10 +71,19 @@ def parse_tap(text: str) -> ParsedTests:
     cases: list[TestCase] = []
     # node prints "# Subtest: name" before a test's children; the stack maps indent -> name.
     pending_parents: list[tuple[int, str]] = []
+    # Paths (parents + name) that had results of their own: suites, not tests.
+    suites: set[tuple[str, ...]] = set()
+    failed_in: set[tuple[str, ...]] = set()
+    load_error: str | None = None
+    load_location: str | None = None
     i = 0
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
+        if line.startswith("#") and (m := _LOAD_ERROR.match(stripped)) and load_error is None:
+            load_error = m["error"].strip()
+        elif line.startswith("#") and (m := _LOAD_LOCATION.match(stripped)):
+            load_location = m["where"]
         if stripped.startswith("# Subtest:"):
             indent = len(line) - len(line.lstrip())
             pending_parents = [(d, n) for d, n in pending_parents if d < indent]
@@ -98,7 +112,19 @@ def parse_tap(text: str) -> ParsedTests:
             outcome = "error"
         else:
             outcome = "failed"
+        path = (*parents, name)
+        for depth in range(1, len(parents) + 1):
+            suites.add(path[:depth])
+            if outcome == "failed":
+                failed_in.add(path[:depth])
+        if path in suites and (outcome != "failed" or path in failed_in):
+            # A suite's own line repeats what its tests said: counted once, as tests.
+            continue
         message = fields.get("error", "") if outcome in ("failed", "error") else ""
+        if outcome == "error" and message in ("", "test failed") and load_error:
+            where = f" ({load_location.rsplit('/', 1)[-1]})" if load_location else ""
+            message = f"the test file did not load: {load_error}{where}"
+            load_error = load_location = None
         if directive and directive["reason"].strip():
             message = directive["reason"].strip()
         try:

@@ -70,7 +70,6 @@ def test_results_names_and_outcomes() -> None:
         "fails": "failed",
         "skipped": "skipped",
         "suite > inner ok": "passed",
-        "suite": "passed",
         "/work/project/test/broken.test.js": "error",
         "not yet": "skipped",
     }
@@ -104,3 +103,64 @@ def test_plain_tap_without_numbers_or_yaml_and_stray_output() -> None:
         ("second", "failed"),
         ("third", "skipped"),
     ]
+
+
+SUITES_TAP = """TAP version 13
+# Subtest: TodoList
+    # Subtest: adds
+    ok 1 - adds
+      ...
+    # Subtest: fails
+    not ok 2 - fails
+      ---
+      error: 'boom'
+      ...
+    1..2
+not ok 1 - TodoList
+  ---
+  error: '1 subtest failed'
+  ...
+# Subtest: hooks
+    # Subtest: fine
+    ok 1 - fine
+      ...
+    1..1
+not ok 2 - hooks
+  ---
+  error: 'before hook failed'
+  ...
+1..2
+"""
+
+
+def test_a_suite_counts_through_its_tests_unless_it_failed_on_its_own() -> None:
+    cases = {c.name: c.outcome for c in parse_tap(SUITES_TAP).cases}
+    # "TodoList" failed because "fails" did: one failure, not two. "hooks" failed with
+    # every test passing (a hook): that failure is its own and stays.
+    assert cases == {"TodoList > adds": "passed", "TodoList > fails": "failed",
+                     "hooks > fine": "passed", "hooks": "failed"}
+
+
+LOAD_ERROR_TAP = """TAP version 13
+# /work/project/tests/calc.test.js:2
+# describe('x', () => {});
+# ^
+# ReferenceError: describe is not defined
+#     at Object.<anonymous> (/work/project/tests/calc.test.js:2:1)
+# Node.js v20.20.2
+# Subtest: /work/project/tests/calc.test.js
+not ok 1 - /work/project/tests/calc.test.js
+  ---
+  failureType: 'testCodeFailure'
+  error: 'test failed'
+  code: 'ERR_TEST_FAILURE'
+  ...
+1..1
+"""
+
+
+def test_a_file_that_cannot_load_says_why() -> None:
+    (case,) = parse_tap(LOAD_ERROR_TAP).cases
+    assert case.outcome == "error"
+    assert case.message == ("the test file did not load: ReferenceError: describe is not "
+                            "defined (calc.test.js:2)")
