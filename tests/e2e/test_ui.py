@@ -167,7 +167,8 @@ def test_revise_makes_version_2_and_shows_the_diff(server: Server, pages: Pages)
     page.fill("#instructions", "Add sub(a, b).")
     page.click("#revise-form button[type=submit]")
     page.wait_for_url(re.compile(r"/jobs/(?!" + job + r")[0-9a-f-]+$"))
-    assert "Add sub" in page.text_content("#prompt")
+    # The new page fills the prompt once its job has loaded: wait for it, don't race it.
+    page.wait_for_selector('#prompt:has-text("Add sub")')
     wait_status(page, "succeeded")
     page.wait_for_selector('#version option[value="2"]', state="attached")
     assert page.input_value("#version") == "2"
