@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from atelier.domain.events import Event
 from atelier.domain.job import JobResult, TestRound
@@ -25,9 +21,6 @@ from atelier.store import (
     SessionMaker,
     UserRepo,
     VersionRepo,
-    create_engine,
-    create_sessionmaker,
-    migrate,
     session_scope,
 )
 
@@ -65,19 +58,9 @@ class FakePipeline:
             )
         )
         await emit(Event(job_id=job_id, type="job_finished", data={"status": "succeeded"}))
-        return JobResult(job_id=job_id, status="succeeded", files={"main.py": "print(1)\n"},
-                         rounds=self.rounds)
-
-
-@pytest.fixture
-async def sessionmaker(tmp_path: Path) -> AsyncIterator[SessionMaker]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
+        return JobResult(
+            job_id=job_id, status="succeeded", files={"main.py": "print(1)\n"}, rounds=self.rounds
+        )
 
 
 def make_runner(
@@ -165,9 +148,14 @@ async def test_a_finished_job_stores_its_verdict_and_its_final_event_carries_it(
     sessionmaker: SessionMaker,
 ) -> None:
     pipeline = FakePipeline()
-    failing = TestReport(passed=1, failed=1, cases=[
-        TestCase(name="test_add", classname="tests.test_main", outcome="failed", message="no"),
-        TestCase(name="test_mul", classname="tests.test_main", outcome="passed")])
+    failing = TestReport(
+        passed=1,
+        failed=1,
+        cases=[
+            TestCase(name="test_add", classname="tests.test_main", outcome="failed", message="no"),
+            TestCase(name="test_mul", classname="tests.test_main", outcome="passed"),
+        ],
+    )
     pipeline.rounds = [TestRound(round=0, report=failing)]
     pipeline.release.set()
     runner = make_runner(sessionmaker, pipeline)

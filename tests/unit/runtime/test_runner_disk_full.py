@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +31,6 @@ from atelier.store import (
     JobRepo,
     SessionMaker,
     VersionRepo,
-    create_engine,
-    create_sessionmaker,
-    migrate,
     session_scope,
 )
 from tests.unit.runtime.test_runner import FakePipeline, new_job, status_of, until
@@ -44,17 +40,6 @@ REASON_START = "disk_full: no space left on the disk holding "
 REASON_END = "free space on that disk, then retry the job"
 
 
-@pytest.fixture
-async def sessionmaker(tmp_path: Path) -> AsyncIterator[SessionMaker]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
-
-
 class Disk:
     """The free space every guarded disk reports; None: the real one."""
 
@@ -62,8 +47,10 @@ class Disk:
         self.free_mb: float | None = None
         real = disk_guard.free_bytes
         monkeypatch.setattr(
-            disk_guard, "free_bytes",
-            lambda path: real(path) if self.free_mb is None else int(self.free_mb * MB))
+            disk_guard,
+            "free_bytes",
+            lambda path: real(path) if self.free_mb is None else int(self.free_mb * MB),
+        )
 
 
 @pytest.fixture
@@ -73,10 +60,18 @@ def disk(monkeypatch: pytest.MonkeyPatch) -> Disk:
 
 def make_runner(sessionmaker: SessionMaker, pipeline: Any, data: Path) -> InProcessRunner:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=data, job_lease_s=30.0, cancel_poll_s=0.05)
+        _env_file=None, data_dir=data, job_lease_s=30.0, cancel_poll_s=0.05
+    )
     guard = DiskGuard([data], reserve_bytes=MB, min_free_bytes=2 * MB)
-    return InProcessRunner(settings, sessionmaker, InMemoryEventBus(), Metrics(),
-                           llm_factory=lambda *_: {}, pipeline=pipeline, disk_guard=guard)
+    return InProcessRunner(
+        settings,
+        sessionmaker,
+        InMemoryEventBus(),
+        Metrics(),
+        llm_factory=lambda *_: {},
+        pipeline=pipeline,
+        disk_guard=guard,
+    )
 
 
 async def finished(sessionmaker: SessionMaker, job_id: str) -> tuple[str, str | None, int | None]:
@@ -106,10 +101,14 @@ class WriteFails:
         raise self.error
 
 
-@pytest.mark.parametrize("error", [
-    OperationalError("INSERT …", {}, sqlite3.OperationalError("database or disk is full")),
-    OSError(errno.ENOSPC, "No space left on device", "/data/envs/x"),
-], ids=["sqlite_full", "enospc"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("INSERT …", {}, sqlite3.OperationalError("database or disk is full")),
+        OSError(errno.ENOSPC, "No space left on device", "/data/envs/x"),
+    ],
+    ids=["sqlite_full", "enospc"],
+)
 async def test_a_write_that_meets_a_full_disk_fails_the_job_and_gives_up_the_reserve(
     sessionmaker: SessionMaker, tmp_path: Path, error: BaseException
 ) -> None:
@@ -144,7 +143,8 @@ async def test_no_job_starts_on_a_full_disk_and_the_next_runs_once_space_is_back
         status, reason, version = await finished(sessionmaker, refused)
         assert (status, version) == ("failed", None)
         assert reason == (
-            f"{REASON_START}{data} (0.5 MB free, jobs need at least 2.0 MB): {REASON_END}")
+            f"{REASON_START}{data} (0.5 MB free, jobs need at least 2.0 MB): {REASON_END}"
+        )
         assert pipeline.started == []  # no work it could not save
         assert (data / RESERVE_NAME).exists()  # recording it needed no more room
 
@@ -190,8 +190,9 @@ async def test_the_check_before_each_step_stops_the_job_before_the_step_works(
             try:
                 await emit(Event(job_id=job_id, type="step_started", step=step, data={}))
             except AtelierError as exc:  # as the pipeline does
-                return JobResult(job_id=job_id, status="failed", reason=str(exc),
-                                 files={"half.py": "x = 1\n"})
+                return JobResult(
+                    job_id=job_id, status="failed", reason=str(exc), files={"half.py": "x = 1\n"}
+                )
             steps.append(step)
             disk.free_mb = 0  # the plan step filled the disk
         return JobResult(job_id=job_id, status="succeeded", files={"a.py": "x = 1\n"})

@@ -4,11 +4,7 @@ through another process, a duplicated start, a worker without the job's model.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from atelier.domain.errors import ModelNotInstalled
 from atelier.observability.metrics import Metrics
@@ -21,23 +17,9 @@ from atelier.store import (
     EventLog,
     JobRepo,
     SessionMaker,
-    create_engine,
-    create_sessionmaker,
-    migrate,
     session_scope,
 )
 from tests.unit.runtime.test_runner import FakePipeline, _async, _is, new_job, until
-
-
-@pytest.fixture
-async def sessionmaker(tmp_path: Path) -> AsyncIterator[SessionMaker]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'atelier.db'}"
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        yield create_sessionmaker(engine)
-    finally:
-        await engine.dispose()
 
 
 def _settings(**kwargs: Any) -> Settings:
