@@ -6,7 +6,7 @@ import textwrap
 
 from atelier.agents.repeated_tests import drop_repeated_tests
 
-LOOPED = textwrap.dedent('''\
+LOOPED = textwrap.dedent("""\
     import pytest
     from brackets import balanced
 
@@ -37,7 +37,7 @@ LOOPED = textwrap.dedent('''\
         assert balanced("{{[[(())]]}}") == True
     def helper():
         assert balanced("()") == True
-    ''')
+    """)
 
 
 def test_copies_of_an_earlier_test_are_dropped_and_the_rest_kept_as_written() -> None:
@@ -45,8 +45,13 @@ def test_copies_of_an_earlier_test_are_dropped_and_the_rest_kept_as_written() ->
     assert "def test_balanced_3" not in out
     assert "def test_balanced_4" not in out
     # The first of the copies, other parameters and non-test helpers stay.
-    for kept in ("def test_balanced_1", "def test_balanced_2", "def test_unbalanced(",
-                 "def test_unbalanced_more", "def helper"):
+    for kept in (
+        "def test_balanced_1",
+        "def test_balanced_2",
+        "def test_unbalanced(",
+        "def test_unbalanced_more",
+        "def helper",
+    ):
         assert kept in out
     assert out.count('@pytest.mark.parametrize("text", ["([)]"])') == 1
     compile(out, "test_brackets.py", "exec")
