@@ -120,8 +120,9 @@ def soak_rows(result: dict[str, Any]) -> list[list[Any]]:
          f"{_met(result['passed'])}"],
         ["soak: server resources", "start → end",
          f"RSS {srv['rss_start_mb']} → {srv['rss_end_mb']} MB",
-         f"fds {srv['fds_start']} → {srv['fds_end']}, sockets {srv['sockets_start']} → "
-         f"{srv['sockets_end']}"],
+         f"fds {srv['fds_start']} → {srv['fds_end']} (other than the database's "
+         f"{srv['other_fds_start']} → {srv['other_fds_end']}), sockets "
+         f"{srv['sockets_start']} → {srv['sockets_end']}"],
     ]
 
 

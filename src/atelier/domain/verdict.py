@@ -41,7 +41,7 @@ class SetAsideTest(BaseModel):
 
     __test__ = False
 
-    name: str = Field(description="the test's id, as `case_id` gives it")
+    name: str = Field(description="the test's id, as `case_ids` gives it")
     reason: str
 
 
@@ -70,6 +70,23 @@ class Verdict(BaseModel):
 def case_id(case: TestCase) -> str:
     """The name a test goes by in a verdict: ``classname::name``, or the name alone."""
     return f"{case.classname}::{case.name}" if case.classname else case.name
+
+
+def case_ids(cases: Sequence[TestCase]) -> list[str]:
+    """`case_id` of each case, made unique: a name that repeats gets " [2]", " [3]"…
+
+    Why: node:test runs two tests with one title as two cases under one name (a small
+    model wrote four tests titled alike). Under one name they counted as one test when
+    the weighing checked that at most half of the tests are set aside, and all four
+    were dropped by setting "one" aside.
+    """
+    seen: dict[str, int] = {}
+    ids = []
+    for case in cases:
+        base = case_id(case)
+        seen[base] = seen.get(base, 0) + 1
+        ids.append(base if seen[base] == 1 else f"{base} [{seen[base]}]")
+    return ids
 
 
 def _first_line(text: str) -> str:
@@ -131,14 +148,15 @@ def judge(
     """The verdict on a job from its test rounds (the last one counts) and its status.
 
     `reason` is the job's stop reason, quoted when no test ran. Tests named in
-    `set_aside` (by `case_id`) count neither as passing nor as failing. Never raises.
+    `set_aside` (by `case_ids`) count neither as passing nor as failing. Never raises.
     """
     if not rounds:
         return _without_rounds(status, reason)
     report = rounds[-1].report
     aside_names = {s.name for s in set_aside}
-    kept = [c for c in report.cases if case_id(c) not in aside_names]
-    dropped = [c for c in report.cases if case_id(c) in aside_names]
+    named = list(zip(case_ids(report.cases), report.cases, strict=True))
+    kept = [c for name, c in named if name not in aside_names]
+    dropped = [c for name, c in named if name in aside_names]
 
     def count(outcome: str, total: int) -> int:
         # Totals come from the report (a report may carry totals without cases).
@@ -147,7 +165,8 @@ def judge(
     passed = count("passed", report.passed)
     failed = count("failed", report.failed)
     errors = count("error", report.errors)
-    failing = [case_id(c) for c in kept if c.outcome in ("failed", "error")]
+    failing = [name for name, c in named
+               if name not in aside_names and c.outcome in ("failed", "error")]
     if passed == 0 and failed == 0:
         kind: VerdictKind = "untested"
         why = _nothing_ran(report, kept, set_aside)

@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from atelier.domain.report import TestReport
-from atelier.domain.verdict import SetAsideTest, case_id
+from atelier.domain.verdict import SetAsideTest, case_ids
 from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME
 
 # Cases that report on the project rather than test its behaviour.
@@ -38,7 +38,8 @@ def code_version(files: Mapping[str, str]) -> str:
 
 def outcomes(report: TestReport) -> dict[str, str]:
     """case id → outcome, for the cases that test behaviour."""
-    return {case_id(c): c.outcome for c in report.cases if c.classname not in _NOT_TESTS}
+    return {name: c.outcome for name, c in zip(case_ids(report.cases), report.cases, strict=True)
+            if c.classname not in _NOT_TESTS}
 
 
 def is_example_id(test: str) -> bool:
@@ -86,7 +87,8 @@ def suspect_tests(evidence: Mapping[str, Mapping[str, str]]) -> list[SetAsideTes
 def without_set_aside(report: TestReport, set_aside: Sequence[SetAsideTest]) -> TestReport:
     """The report as if the set-aside tests had not run (what "good enough" is judged on)."""
     names = {s.name for s in set_aside}
-    dropped = [c for c in report.cases if case_id(c) in names]
+    named = list(zip(case_ids(report.cases), report.cases, strict=True))
+    dropped = [c for name, c in named if name in names]
     if not dropped:
         return report
 
@@ -94,7 +96,7 @@ def without_set_aside(report: TestReport, set_aside: Sequence[SetAsideTest]) -> 
         return sum(1 for c in dropped if c.outcome == outcome)
 
     return report.model_copy(update={
-        "cases": [c for c in report.cases if case_id(c) not in names],
+        "cases": [c for name, c in named if name not in names],
         "passed": report.passed - less("passed"),
         "failed": report.failed - less("failed"),
         "errors": report.errors - less("error"),

@@ -7,7 +7,7 @@ and for failing code lists what does not work (each failing test and, briefly, w
 from __future__ import annotations
 
 from atelier.domain.job import JobResult
-from atelier.domain.verdict import case_id
+from atelier.domain.verdict import case_ids
 
 # A report is read by people: past this many failing tests the rest are only counted.
 MAX_LISTED_FAILURES = 20
@@ -28,12 +28,13 @@ def verdict_md(result: JobResult) -> list[str]:
     report = result.final_report
     if verdict.failing_tests and report is not None:
         failing = set(verdict.failing_tests)
-        cases = [c for c in report.cases if case_id(c) in failing]
+        cases = [(name, c) for name, c in zip(case_ids(report.cases), report.cases, strict=True)
+                 if name in failing]
         lines += ["What does not work:", ""]
-        for case in cases[:MAX_LISTED_FAILURES]:
+        for name, case in cases[:MAX_LISTED_FAILURES]:
             message = _brief(case.message)
             suffix = f": {message}" if message else ""
-            lines.append(f"- `{case_id(case)}` ({case.outcome}){suffix}")
+            lines.append(f"- `{name}` ({case.outcome}){suffix}")
         if len(cases) > MAX_LISTED_FAILURES:
             lines.append(f"- … and {len(cases) - MAX_LISTED_FAILURES} more "
                          "(all of them are in ATELIER_REPORT.json)")

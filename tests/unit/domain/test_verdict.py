@@ -240,6 +240,19 @@ def test_when_every_test_is_set_aside_the_code_is_untested() -> None:
     assert verdict.set_aside == aside
 
 
+def test_tests_sharing_a_title_are_judged_and_named_one_by_one() -> None:
+    title = "converts seconds"
+    final = report(case(title, "failed", classname=""), case(title, "passed", classname=""),
+                   case(title, "failed", classname=""))
+    aside = [SetAsideTest(name=f"{title} [3]", reason="suspect")]
+
+    verdict = judge(rounds(final), "succeeded", set_aside=aside)
+
+    assert verdict.verdict == "failing"
+    assert (verdict.passed, verdict.failed) == (1, 1)
+    assert verdict.failing_tests == [title]
+
+
 def test_a_case_without_classname_goes_by_its_name() -> None:
     assert case_id(TestCase(name="add > adds", outcome="passed")) == "add > adds"
     assert case_id(case("test_add", "passed")) == "tests.test_ops::test_add"

@@ -95,3 +95,34 @@ def test_code_version_depends_on_paths_and_contents() -> None:
     assert code_version({"a.py": "x"}) == code_version({"a.py": "x"})
     assert code_version({"a.py": "x"}) != code_version({"a.py": "y"})
     assert code_version({"a.py": "x"}) != code_version({"b.py": "x"})
+
+
+def test_tests_that_share_a_title_count_one_by_one() -> None:
+    # Seen: four node:test cases titled alike, all failing everywhere (their expected
+    # outputs were wrong), beside two passing ones. Under one name they were "one test
+    # of three" and all four were set aside, leaving the job verified on the other two.
+    title = "should convert seconds to a duration"
+    report = TestReport(passed=2, failed=4, cases=[
+        *(TestCase(name=title, classname="", outcome="failed") for _ in range(4)),
+        TestCase(name="throws on negative input", classname="", outcome="passed"),
+        TestCase(name="throws on text", classname="", outcome="passed"),
+    ])
+    seen = outcomes(report)
+    assert len(seen) == 6
+    assert [n for n in seen if n.startswith(title)] == [
+        title, f"{title} [2]", f"{title} [3]", f"{title} [4]"]
+    evidence = {f"v{i}": seen for i in range(3)}
+    assert suspect_tests(evidence) == []  # four of six fail everywhere: the code is wrong
+
+
+def test_a_repeated_title_is_set_aside_case_by_case() -> None:
+    report = TestReport(passed=3, failed=1, cases=[
+        TestCase(name="same", classname="t", outcome="passed"),
+        TestCase(name="same", classname="t", outcome="failed"),
+        TestCase(name="a", classname="t", outcome="passed"),
+        TestCase(name="b", classname="t", outcome="passed"),
+    ])
+    [suspect] = suspect_tests({f"v{i}": outcomes(report) for i in range(3)})
+    assert suspect.name == "t::same [2]"
+    kept = without_set_aside(report, [suspect])
+    assert (kept.passed, kept.failed) == (3, 0)
