@@ -48,7 +48,7 @@ from atelier.pipeline.project_files import (
     smoke_test,
     source_paths,
 )
-from atelier.pipeline.source_mending import mend_source
+from atelier.pipeline.source_mending import mend_source, names_required_from
 from atelier.pipeline.static_check import (
     check_sources,
     with_static_issues,
@@ -214,7 +214,8 @@ class PipelineRun:
                                        previous=previous, temperature=temperature, seed=seed)
         # Mended by what the request asks of this file (its own section, when it has one).
         own = file_section(self.spec_prompt, spec.path, paths) or self.spec_prompt
-        mended, notes = mend_source(spec.path, content, own)
+        mended, notes = mend_source(spec.path, content, own, wanted=names_required_from(
+            spec.path, self.state.test_files))
         if notes:
             await self.emit("log", self.meter.current_step, message="mended", path=spec.path,
                             changes=notes)
@@ -312,10 +313,27 @@ class PipelineRun:
             self.state.test_files = {p: c for p, c in tests.items() if p not in self.state.files}
         for path, content in self.state.test_files.items():
             await self.file_written(path, content, "tester")
+        await self.export_what_the_tests_require()
         round_ = TestRound(round=0, report=await self.run_sandbox(self.state.files),
                            strategy="initial")
         self.state.rounds.append(round_)
         await self.test_ran(round_)
+
+    async def export_what_the_tests_require(self) -> None:
+        """A CommonJS module that exports nothing gets `module.exports` for the names
+        its tests take from it and it defines (a plain request names none, so the
+        Coder's mending had nothing to go by); without it every test fails alike."""
+        paths = [f.path for f in self.plan.files]
+        for path, content in list(self.state.files.items()):
+            wanted = names_required_from(path, self.state.test_files)
+            if not wanted:
+                continue
+            own = file_section(self.spec_prompt, path, paths) or self.spec_prompt
+            mended, notes = mend_source(path, content, own, wanted=wanted)
+            if mended != content:
+                self.state.files[path] = mended
+                await self.emit("log", "test", message="mended", path=path, changes=notes)
+                await self.file_written(path, mended, "coder")
 
     async def generated_tests(self, *, examples: int = 0) -> dict[str, str]:
         """The Tester's files, keeping only those that compile; one retry when none do.

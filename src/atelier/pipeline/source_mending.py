@@ -2,17 +2,19 @@
 
 Small models most often get two things wrong that need no model to put right: a
 Python module uses a standard-library name it never imports (`math.sqrt`, `List`,
-`Counter`), and a CommonJS module defines the functions the request asks to export
-but never writes `module.exports` (or exports names it does not define instead). Both
-are fixed here, for free and the same way every time; anything less certain is left to
-the tests and the fix loop.
+`Counter`), and a CommonJS module defines the functions the request asks to export —
+or that the project's tests `require` from it — but never writes `module.exports` (or
+exports names it does not define instead). Both are fixed here, for free and the same
+way every time; anything less certain is left to the tests and the fix loop.
 """
 
 from __future__ import annotations
 
 import ast
+import posixpath
 import re
 import symtable
+from collections.abc import Collection, Mapping
 
 from atelier.domain.paths import module_name
 from atelier.pipeline.static_check import undefined_names
@@ -56,18 +58,42 @@ _SPEC_EXPORTS = re.compile(r"module\.exports\s*=\s*\{([^}]*)\}")
 _EXPORT_LIST = re.compile(r"^module\.exports\s*=\s*\{((?:\s*[A-Za-z_$][\w$]*\s*,?)*\s*)\};?",
                           re.M)
 _SPEC_NAMED = re.compile(r"`([A-Za-z_$][\w$]*)\s*(?:\(|`)")
+# `const { a, b: c } = require('../calc')`: the names a test takes from a module.
+_DESTRUCTURED_REQUIRE = re.compile(
+    r"\{([^{}]*)\}\s*=\s*require\(\s*(['\"])(\.{1,2}/[^'\"]+)\2\s*\)")
+_JS_NAME = re.compile(r"[A-Za-z_$][\w$]*")
 
 
-def mend_source(path: str, content: str, spec_prompt: str) -> tuple[str, list[str]]:
+def mend_source(
+    path: str, content: str, spec_prompt: str, *, wanted: Collection[str] = ()
+) -> tuple[str, list[str]]:
     """The file with missing standard imports (Python) or the requested exports
-    (CommonJS) added, and a note per change. Unchanged when nothing is certain."""
+    (CommonJS: those the request names, and the `wanted` ones the tests require) added,
+    and a note per change. Unchanged when nothing is certain."""
     if path.endswith(".py"):
         content, dropped = _without_self_imports(path, content)
         mended, notes = _mend_python_imports(path, content)
         return mended, dropped + notes
     if path.endswith((".js", ".cjs")):
-        return _mend_commonjs_exports(content, spec_prompt)
+        return _mend_commonjs_exports(content, spec_prompt, wanted)
     return content, []
+
+
+def names_required_from(module_path: str, tests: Mapping[str, str]) -> list[str]:
+    """The names the JavaScript test files take from `module_path` by destructuring its
+    `require` (`const { secondsToDuration } = require('../duration.js')`), in order."""
+    module = posixpath.splitext(module_path)[0]
+    names: list[str] = []
+    for test_path, source in tests.items():
+        for match in _DESTRUCTURED_REQUIRE.finditer(source):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(test_path), match[3]))
+            if target not in (module_path, module):
+                continue
+            for part in match[1].split(","):
+                name = part.split(":")[0].strip()
+                if _JS_NAME.fullmatch(name):
+                    names.append(name)
+    return list(dict.fromkeys(names))
 
 
 def _without_self_imports(path: str, content: str) -> tuple[str, list[str]]:
@@ -106,11 +132,13 @@ def _mend_python_imports(path: str, content: str) -> tuple[str, list[str]]:
     return mended, [f"{path}: added `{line}`" for line in imports]
 
 
-def _mend_commonjs_exports(content: str, spec_prompt: str) -> tuple[str, list[str]]:
+def _mend_commonjs_exports(
+    content: str, spec_prompt: str, wanted: Collection[str]
+) -> tuple[str, list[str]]:
     defined = {next(g for g in m.groups() if g) for m in JS_TOP_LEVEL.finditer(content)}
     if _JS_EXPORTS.search(content):
         return _mend_wrong_exports(content, spec_prompt, defined)
-    requested = _requested_exports(spec_prompt)
+    requested = list(dict.fromkeys([*_requested_exports(spec_prompt), *wanted]))
     names = [n for n in requested if n in defined]
     if not names:
         return content, []

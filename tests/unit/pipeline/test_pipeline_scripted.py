@@ -389,6 +389,35 @@ async def test_a_draft_missing_its_exports_is_mended_without_a_model_call(
     assert any(e.data.get("message") == "mended" for e in events.events)
 
 
+async def test_a_module_exporting_nothing_exports_what_its_tests_require(
+    settings: Settings, write_script: ScriptWriter
+) -> None:
+    # A plain request names no function, so only the tests say what the module must
+    # export; seen: every test failed alike on `secondsToDuration is not a function`.
+    plan = {**PLAN, "name": "duration", "language": "javascript",
+            "files": [{"path": "duration.js", "purpose": "format seconds", "depends_on": []}],
+            "test_command": "node --test"}
+    unexported = ("```javascript\nfunction secondsToDuration(s) {\n"
+                  "  return s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;\n}\n```")
+    tests = {"files": [{"path": "tests/duration.test.js", "content": (
+        "const { test } = require('node:test');\n"
+        "const assert = require('node:assert');\n"
+        "const { secondsToDuration } = require('../duration.js');\n"
+        "test('minutes', () => assert.strictEqual(secondsToDuration(61), '1m 1s'));\n"
+        "test('seconds', () => assert.strictEqual(secondsToDuration(5), '5s'));\n")}]}
+    events = Recorder()
+    result = await run(settings, write_script(script(planner=[plan], coder=[unexported],
+                                                     tester=[tests])),
+                       prompt="A Node.js helper that turns seconds into a short duration.",
+                       strategy="resample", resample_k=1, events=events, review=False,
+                       docs=False)
+
+    assert result.files["duration.js"].endswith("module.exports = { secondsToDuration };\n")
+    assert result.rounds[0].report.passed == 2 and result.rounds[0].report.green
+    assert any(e.data.get("message") == "mended" and e.data.get("path") == "duration.js"
+               for e in events.events)
+
+
 @pytest.mark.parametrize(
     ("prompt", "agents"),
     [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from atelier.pipeline.source_mending import mend_source
+from atelier.pipeline.source_mending import mend_source, names_required_from
 
 STATS_SPEC = ("Write a JavaScript (Node.js, CommonJS) module `stats.js` that exports, with "
               "`module.exports = { mean, median }`:\n- `mean(numbers)`\n- `median(numbers)`")
@@ -103,3 +103,25 @@ def test_a_module_importing_itself_loses_that_import() -> None:
     assert mended == "import os\n\n\nclass LRUCache:\n    pass\n"
     assert notes == ["lru.py: removed the import of the module from itself (`lru`)"]
     assert mend_source("pkg/lru.py", "from lru import x\n", "")[1] == []  # another module
+
+
+def test_the_names_tests_require_from_a_module_are_found_by_its_path() -> None:
+    tests = {
+        "tests/duration.test.js": (
+            "const { secondsToDuration, parse: parseIt } = require('../duration.js');\n"
+            "const { helper } = require('./helper');\n"),
+        "tests/more.test.js": "const {secondsToDuration, format} = require('../duration')\n",
+    }
+    assert names_required_from("duration.js", tests) == ["secondsToDuration", "parse", "format"]
+    assert names_required_from("other.js", tests) == []
+
+
+def test_only_required_names_the_module_defines_are_exported() -> None:
+    source = "function secondsToDuration(s) {\n  return `${s}s`;\n}\n"
+    mended, notes = mend_source("duration.js", source, "A duration helper.",
+                                wanted=["secondsToDuration", "parse"])
+    assert mended.endswith("\nmodule.exports = { secondsToDuration };\n")
+    assert notes == ["added `module.exports = { secondsToDuration };`"]
+    exported = source + "module.exports = { secondsToDuration };\n"
+    assert mend_source("duration.js", exported, "", wanted=["secondsToDuration"]) == (
+        exported, [])
