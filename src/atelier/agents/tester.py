@@ -18,7 +18,6 @@ from atelier.agents.extract import (
     without_in_block_header,
 )
 from atelier.agents.prompts import clip, render
-from atelier.agents.repeated_tests import drop_repeated_tests
 from atelier.domain.errors import InvalidPath, LLMOutputInvalid
 from atelier.domain.paths import is_test_path, language_of, module_name, validate_project_path
 from atelier.domain.plan import Plan
@@ -166,8 +165,7 @@ def normalise_test_files(
     """Validated, unfenced test files under tests/, plus the Python conftest.
 
     Unsafe paths are dropped (logged), files that are not test files are renamed into
-    tests/, name clashes get a numeric suffix, Python tests that repeat an earlier one
-    word for word are dropped. Empty when nothing usable remains.
+    tests/, name clashes get a numeric suffix. Empty when nothing usable remains.
     """
     language = plan.language
     out: dict[str, str] = {}
@@ -180,8 +178,6 @@ def normalise_test_files(
             continue
         if language == "javascript":
             content = _fix_relative_requires(content, raw_path.strip().lstrip("./"), path)
-        else:
-            content = drop_repeated_tests(content)
         if path == CONFTEST_PATH:
             out[path] = content
             continue

@@ -9,7 +9,7 @@ broken test file cannot be fixed by changing the code, so each would otherwise c
 a new Tester call or be thrown away. The mends are mechanical and safe: a copy is
 removed only when the project defines the same name, an import is added only for a
 name the project itself defines at module level, and a cut-off file keeps only its
-longest prefix that compiles.
+longest prefix that compiles; a test that repeats an earlier one word for word goes.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import sys
 from collections.abc import Mapping
 
 from atelier.domain.paths import module_name
+from atelier.pipeline.repeated_tests import drop_repeated_tests
 from atelier.pipeline.static_check import module_names, python_test_file_compiles, undefined_names
 
 _TEST_FUNCTION = re.compile(r"^\s*(async\s+)?def test", re.MULTILINE)
@@ -230,5 +231,8 @@ def mend_python_test(source: str, sources: Mapping[str, str]) -> str | None:
         if prefix is None:
             return None
         source = prefix
-    source = _one_assert_per_test(_without_copies(source, _definitions(sources)))
+    # Repeats are dropped after the split: a looping model repeats an assert inside
+    # one test more often than it repeats a whole test.
+    source = drop_repeated_tests(
+        _one_assert_per_test(_without_copies(source, _definitions(sources))))
     return _with_missing_imports(_with_local_imports_repointed(source, sources), sources)

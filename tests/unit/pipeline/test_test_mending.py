@@ -80,6 +80,24 @@ def test_a_test_of_many_asserts_becomes_one_test_per_assert() -> None:
     assert "def test_mixed():\n    xs = [1.0]" in mended  # not only asserts: left alone
 
 
+def test_an_assert_repeated_in_a_test_counts_once_after_the_split() -> None:
+    # Seen: a looping model ended one test in five copies of one assert; split, they
+    # were five more "passing tests" in the verdict.
+    source = (
+        "from solution import has_close\n\n\n"
+        "def test_close():\n"
+        "    assert not has_close([1.0], 0.5)\n"
+        "    assert has_close([1.0, 1.1], 0.5)\n"
+        "    assert has_close([1.0, 1.1], 0.5)\n"
+        "    assert has_close([1.0, 1.1], 0.5)\n"
+    )
+    mended = mend_python_test(source, SOURCES)
+    assert mended is not None
+    compile(mended, "<t>", "exec")
+    assert mended.count("def test_close_") == 2
+    assert "def test_close_1():" in mended and "def test_close_2():" in mended
+
+
 def test_names_imported_from_a_module_that_does_not_exist_come_from_the_one_defining_them() -> None:
     sources = {"lru.py": "class LRUCache:\n    pass\n", "util.py": "def helper():\n    return 1\n"}
     test = ("from calc import add, LRUCache\nfrom lru import LRUCache as C, helper\n"

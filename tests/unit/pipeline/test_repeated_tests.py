@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from atelier.agents.repeated_tests import drop_repeated_tests
+from atelier.pipeline.repeated_tests import drop_repeated_tests
 
 LOOPED = textwrap.dedent("""\
     import pytest
