@@ -20,12 +20,12 @@ from atelier.domain.paths import module_name
 from atelier.pipeline.static_check import undefined_names
 
 # Names small models use without importing them, and the import that defines each.
-_STDLIB_IMPORTS: dict[str, str] = {
+STANDARD_IMPORTS: dict[str, str] = {
     **{m: f"import {m}" for m in (
         "math", "re", "os", "sys", "json", "itertools", "functools", "collections",
         "string", "random", "heapq", "bisect", "datetime", "time", "statistics",
         "operator", "copy", "decimal", "fractions", "hashlib", "typing", "dataclasses",
-        "pathlib")},
+        "pathlib", "subprocess", "tempfile", "shutil", "io", "textwrap", "contextlib")},
     **{n: f"from typing import {n}" for n in (
         "List", "Dict", "Tuple", "Set", "Optional", "Any", "Union", "Callable", "Iterable",
         "Iterator", "Sequence", "Mapping", "FrozenSet", "DefaultDict", "Deque")},
@@ -122,8 +122,8 @@ def _mend_python_imports(path: str, content: str) -> tuple[str, list[str]]:
         return content, []
     if "import *" in content:
         return content, []
-    imports = sorted({_STDLIB_IMPORTS[name] for name in undefined_names(table, content)
-                      if name in _STDLIB_IMPORTS})
+    imports = sorted({STANDARD_IMPORTS[name] for name in undefined_names(table, content)
+                      if name in STANDARD_IMPORTS})
     if not imports:
         return content, []
     preamble = _PREAMBLE.match(content)

@@ -8,7 +8,8 @@ ones, and candidates cannot be told apart by how many tests they pass). A
 broken test file cannot be fixed by changing the code, so each would otherwise cost
 a new Tester call or be thrown away. The mends are mechanical and safe: a copy is
 removed only when the project defines the same name, an import is added only for a
-name the project itself defines at module level, and a cut-off file keeps only its
+name the project itself defines at module level or a standard module (or pytest)
+the file uses by its usual name, and a cut-off file keeps only its
 longest prefix that compiles; a test that repeats an earlier one word for word goes.
 """
 
@@ -23,9 +24,11 @@ from collections.abc import Mapping
 
 from atelier.domain.paths import module_name
 from atelier.pipeline.repeated_tests import drop_repeated_tests
+from atelier.pipeline.source_mending import STANDARD_IMPORTS
 from atelier.pipeline.static_check import module_names, python_test_file_compiles, undefined_names
 
 _TEST_FUNCTION = re.compile(r"^\s*(async\s+)?def test", re.MULTILINE)
+_TEST_IMPORTS = {**STANDARD_IMPORTS, "pytest": "import pytest"}
 # Longer prefixes are tried first; a file this long is a runaway anyway.
 _MAX_LINES_TRIED = 400
 
@@ -145,9 +148,12 @@ def _with_missing_imports(source: str, sources: Mapping[str, str]) -> str:
     for name in sorted(missing):
         if name in defined:
             by_module.setdefault(defined[name], []).append(name)
-    if not by_module:
+    # A standard module (or pytest) the test uses without importing it: seen,
+    # `subprocess.run` in a CLI test — a NameError no change to the code can fix.
+    standard = sorted({_TEST_IMPORTS[n] for n in missing - defined.keys() if n in _TEST_IMPORTS})
+    if not by_module and not standard:
         return source
-    imports = "".join(
+    imports = "".join(line + "\n" for line in standard) + "".join(
         f"from {module} import {', '.join(names)}\n" for module, names in sorted(by_module.items())
     )
     return imports + source

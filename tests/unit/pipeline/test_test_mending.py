@@ -98,6 +98,24 @@ def test_an_assert_repeated_in_a_test_counts_once_after_the_split() -> None:
     assert "def test_close_1():" in mended and "def test_close_2():" in mended
 
 
+def test_a_standard_module_or_pytest_used_without_its_import_is_imported() -> None:
+    # Seen: a CLI test calling `subprocess.run` without importing subprocess failed
+    # with a NameError in every round — no change to the code could make it pass.
+    source = (
+        "def test_cli(tmp_path):\n"
+        "    result = subprocess.run([sys.executable, 'solution.py'], capture_output=True)\n"
+        "    assert result.returncode == 0\n\n\n"
+        "def test_raises():\n"
+        "    with pytest.raises(ValueError):\n"
+        "        has_close(None, 1)\n"
+    )
+    mended = mend_python_test(source, SOURCES)
+    assert mended is not None
+    assert mended.startswith(
+        "import pytest\nimport subprocess\nimport sys\nfrom solution import has_close\n")
+    assert mend_python_test(mended, SOURCES) == mended
+
+
 def test_names_imported_from_a_module_that_does_not_exist_come_from_the_one_defining_them() -> None:
     sources = {"lru.py": "class LRUCache:\n    pass\n", "util.py": "def helper():\n    return 1\n"}
     test = ("from calc import add, LRUCache\nfrom lru import LRUCache as C, helper\n"
