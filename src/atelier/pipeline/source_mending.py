@@ -62,6 +62,9 @@ _SPEC_NAMED = re.compile(r"`([A-Za-z_$][\w$]*)\s*(?:\(|`)")
 _DESTRUCTURED_REQUIRE = re.compile(
     r"\{([^{}]*)\}\s*=\s*require\(\s*(['\"])(\.{1,2}/[^'\"]+)\2\s*\)")
 _JS_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+_TOP_LEVEL_CONST = re.compile(r"^const\s+(?P<name>[A-Za-z_$][\w$]*)\s*=(?![=>])", re.M)
+# `=`, `+=`, `||=`… but not `==`, `===` or `=>`.
+_ASSIGNMENT = r"(?:[-+*/%&|^]|\*\*|<<|>>>?|\|\||&&|\?\?)?=(?![=>])"
 
 
 def mend_source(
@@ -74,9 +77,28 @@ def mend_source(
         content, dropped = _without_self_imports(path, content)
         mended, notes = _mend_python_imports(path, content)
         return mended, dropped + notes
-    if path.endswith((".js", ".cjs")):
-        return _mend_commonjs_exports(content, spec_prompt, wanted)
+    if path.endswith((".js", ".cjs", ".mjs")):
+        content, unfrozen = _reassigned_consts_as_let(content)
+        if path.endswith(".mjs"):
+            return content, unfrozen
+        mended, notes = _mend_commonjs_exports(content, spec_prompt, wanted)
+        return mended, unfrozen + notes
     return content, []
+
+
+def _reassigned_consts_as_let(content: str) -> tuple[str, list[str]]:
+    """`const todoList = []` that the module later assigns (`todoList = …`) throws
+    "Assignment to constant variable" at run time; as `let` it works. Safe whatever the
+    scopes: a `let` behaves as the `const` did wherever the `const` worked."""
+    reassigned = [
+        match["name"] for match in _TOP_LEVEL_CONST.finditer(content)
+        if re.search(rf"(?<![\w$.]){re.escape(match['name'])}\s*{_ASSIGNMENT}",
+                     content[match.end():])
+    ]
+    for name in reassigned:
+        content = re.sub(rf"^const(\s+{re.escape(name)}\s*=)", r"let\1", content, count=1,
+                         flags=re.M)
+    return content, [f"`const {n}` is assigned later: declared with `let`" for n in reassigned]
 
 
 def names_required_from(module_path: str, tests: Mapping[str, str]) -> list[str]:

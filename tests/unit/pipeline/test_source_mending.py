@@ -125,3 +125,25 @@ def test_only_required_names_the_module_defines_are_exported() -> None:
     exported = source + "module.exports = { secondsToDuration };\n"
     assert mend_source("duration.js", exported, "", wanted=["secondsToDuration"]) == (
         exported, [])
+
+
+def test_a_module_level_const_assigned_later_becomes_let() -> None:
+    # Seen: `const todoList = []` then `todoList = todoList.filter(…)` in clearFinished:
+    # "Assignment to constant variable", and four fix rounds did not see it.
+    source = (
+        "const todoList = [];\nconst LIMIT = 3;\nconst isOpen = (t) => t.open === true;\n\n"
+        "function clearFinished() {\n  todoList = todoList.filter(isOpen);\n}\n"
+        "function count() {\n  return todoList.length == LIMIT;\n}\n"
+        "module.exports = { clearFinished, count, todoList };\n"
+    )
+    mended, notes = mend_source("todo.js", source, "")
+    assert notes == ["`const todoList` is assigned later: declared with `let`"]
+    assert mended == source.replace("const todoList", "let todoList", 1)
+    assert mend_source("todo.js", mended, "") == (mended, [])
+
+
+@pytest.mark.parametrize("later", ["x == 1", "x === 1", "y.x = 1", "const f = (x) => x",
+                                   "obj.x += 1", "x.push(1)"])
+def test_a_const_only_compared_or_mutated_stays_const(later: str) -> None:
+    source = f"const x = [];\n{later};\nmodule.exports = {{ x }};\n"
+    assert mend_source("m.js", source, "") == (source, [])
