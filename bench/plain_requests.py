@@ -56,6 +56,7 @@ def keep_root(model: str, tag: str = "") -> Path:
 def run_plain(
     project: ProjectSpec, strategy: Strategy, model: str, keep: Path, *, review: bool,
     docs: bool, threads: int | None, timeout_s: float, directory: Path = PLAIN_DIR,
+    roles: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Generate one plain request; keep its output dir at keep/<name>/<strategy>/."""
     work = Path(tempfile.mkdtemp(prefix=f"atelier-bench-plain-{project.name}-"))
@@ -63,7 +64,8 @@ def run_plain(
     kept = keep / project.name / strategy
     try:
         summary, stderr, wall = generate(project, strategy, model, out_dir, review=review,
-                                         docs=docs, threads=threads, timeout_s=timeout_s)
+                                         docs=docs, threads=threads, timeout_s=timeout_s,
+                                         roles=roles)
         generated = read_generated(out_dir)
         report_file = out_dir / "ATELIER_REPORT.json"
         report = (json.loads(report_file.read_text(encoding="utf-8"))
@@ -77,7 +79,8 @@ def run_plain(
     usage = (summary or {}).get("usage", {})
     record: dict[str, Any] = {
         "project": project.name, "language": project.language, "strategy": strategy,
-        "model": model, "review": review, "docs": docs, "prompt": project.prompt,
+        "model": model, "roles": list(roles), "review": review, "docs": docs,
+        "prompt": project.prompt,
         "status": (summary or {}).get("status"), "reason": (summary or {}).get("reason"),
         "verdict": verdict.get("verdict"), "verdict_detail": verdict,
         "generate": None if summary else stderr,
@@ -180,7 +183,8 @@ def plain_suite(args: argparse.Namespace, strategies: Sequence[Strategy], *,
         for project, strategy in pending_runs(out, projects, strategies, resume=args.resume):
             record = run_plain(project, strategy, args.model, keep, review=review,
                                docs=docs, threads=args.threads,
-                               timeout_s=args.project_timeout, directory=directory)
+                               timeout_s=args.project_timeout, directory=directory,
+                               roles=args.role)
             append_jsonl(out, record)
             print(f"  {project.name:<22} {strategy:<16} verdict {record['verdict']} "
                   f"(status {record['status']})  tests {record['generated_tests']}  "

@@ -107,13 +107,18 @@ def interleaved(projects: Sequence[ProjectSpec]) -> list[ProjectSpec]:
 
 def generate(
     project: ProjectSpec, strategy: Strategy, model: str, out_dir: Path, *, review: bool,
-    docs: bool, threads: int | None, timeout_s: float,
+    docs: bool, threads: int | None, timeout_s: float, roles: Sequence[str] = (),
 ) -> tuple[dict[str, Any] | None, str, float]:
-    """Run `atelier generate --json`; returns (summary or None, stderr tail, wall seconds)."""
+    """Run `atelier generate --json`; returns (summary or None, stderr tail, wall seconds).
+
+    `roles`: ROLE=MODEL overrides of `model` for single agents (`atelier generate --role`).
+    """
     argv = [sys.executable, "-m", "atelier.cli", "generate", project.prompt,
             "--out", str(out_dir), "--language", project.language, "--provider", "local",
             "--model", model, "--strategy", strategy, "--json",
             "--review" if review else "--no-review", "--docs" if docs else "--no-docs"]
+    for role in roles:
+        argv += ["--role", role]
     env = dict(os.environ)
     if threads:
         env["ATELIER_LOCAL_THREADS"] = str(threads)
@@ -187,12 +192,14 @@ def results_path(model: str, tag: str = "", kind: str = "projects") -> Path:
 def run_project(
     project: ProjectSpec, strategy: Strategy, model: str, *, review: bool, docs: bool,
     threads: int | None, timeout_s: float, keep_dir: Path | None = None,
+    roles: Sequence[str] = (),
 ) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"atelier-bench-{project.name}-"))
     out_dir = work / "out"
     try:
         summary, stderr, wall = generate(project, strategy, model, out_dir, review=review,
-                                         docs=docs, threads=threads, timeout_s=timeout_s)
+                                         docs=docs, threads=threads, timeout_s=timeout_s,
+                                         roles=roles)
         generated = read_generated(out_dir)
         report_file = out_dir / "ATELIER_REPORT.json"
         report = (json.loads(report_file.read_text(encoding="utf-8"))
@@ -206,7 +213,7 @@ def run_project(
     usage = (summary or {}).get("usage", {})
     return {
         "project": project.name, "language": project.language, "strategy": strategy,
-        "model": model, "review": review, "docs": docs,
+        "model": model, "roles": list(roles), "review": review, "docs": docs,
         "status": (summary or {}).get("status"), "reason": (summary or {}).get("reason"),
         "verdict": ((summary or {}).get("verdict") or {}).get("verdict"),
         "generate": None if summary else stderr,
@@ -307,7 +314,8 @@ def projects_suite(args: argparse.Namespace, strategies: Sequence[Strategy], *,
             keep: Path | None = getattr(args, "keep", None)
             record = run_project(project, strategy, args.model, review=review, docs=docs,
                                  threads=args.threads, timeout_s=args.project_timeout,
-                                 keep_dir=keep / project.name / strategy if keep else None)
+                                 keep_dir=keep / project.name / strategy if keep else None,
+                                 roles=args.role)
             append_jsonl(out, record)
             acc = record["acceptance"]
             print(f"  {project.name:<15} {strategy:<16} acceptance {acc['passed']}/"

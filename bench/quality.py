@@ -97,6 +97,10 @@ def parser() -> argparse.ArgumentParser:
                    help="comma list of project (or held-out / plain request) names")
     p.add_argument("--project-timeout", type=float, default=1800.0,
                    help="seconds one `atelier generate` may take")
+    p.add_argument("--role", action="append", default=[], metavar="ROLE=MODEL",
+                   help="projects, held-out and plain suites: run one agent on another "
+                        "model (repeatable), e.g. --role planner=qwen2.5-coder-1.5b; "
+                        "give the run its own --tag")
     p.add_argument("--verbose", action="store_true", help="log every step of every job")
     p.add_argument("--tag", default="",
                    help="suffix of the result files (keeps a quick run apart from a long one)")
