@@ -1,11 +1,12 @@
 """Mechanical repairs of generated source files, applied before anything runs.
 
-Small models most often get two things wrong that need no model to put right: a
-Python module uses a standard-library name it never imports (`math.sqrt`, `List`,
-`Counter`), and a CommonJS module defines the functions the request asks to export —
-or that the project's tests `require` from it — but never writes `module.exports` (or
-exports names it does not define instead). Both are fixed here, for free and the same
-way every time; anything less certain is left to the tests and the fix loop.
+Small models often get things wrong that need no model to put right: a Python module
+uses a standard-library name it never imports (`math.sqrt`, `List`, `Counter`); a
+CommonJS module defines the functions the request asks to export — or that the
+project's tests `require` from it — but never writes `module.exports` (or exports
+names it does not define instead); a JavaScript module assigns a module-level `const`.
+Each is fixed here, for free and the same way every time; anything less certain is
+left to the tests and the fix loop.
 """
 
 from __future__ import annotations
@@ -70,9 +71,10 @@ _ASSIGNMENT = r"(?:[-+*/%&|^]|\*\*|<<|>>>?|\|\||&&|\?\?)?=(?![=>])"
 def mend_source(
     path: str, content: str, spec_prompt: str, *, wanted: Collection[str] = ()
 ) -> tuple[str, list[str]]:
-    """The file with missing standard imports (Python) or the requested exports
-    (CommonJS: those the request names, and the `wanted` ones the tests require) added,
-    and a note per change. Unchanged when nothing is certain."""
+    """The file with missing standard imports (Python), or with reassigned `const`s made
+    `let` and the requested exports (CommonJS: those the request names, and the `wanted`
+    ones the tests require) added (JavaScript), and a note per change. Unchanged when
+    nothing is certain."""
     if path.endswith(".py"):
         content, dropped = _without_self_imports(path, content)
         mended, notes = _mend_python_imports(path, content)
