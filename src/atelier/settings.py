@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str | None = None  # default: sqlite file in data_dir
+    # SQLite connections kept open, at most (see atelier.store.db.SQLITE_POOL_SIZE).
+    sqlite_pool_size: int = Field(default=5, ge=1, le=64)
     runner: Literal["inprocess", "celery"] = "inprocess"
     max_concurrent_jobs: int = 2
     jwt_secret: SecretStr | None = None  # generated and kept in data_dir when unset

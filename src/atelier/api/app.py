@@ -97,7 +97,7 @@ def create_app(
         url = live.effective_database_url
         if migrate_on_start:
             await migrate(url)
-        engine = create_engine(url)
+        engine = create_engine(url, sqlite_pool_size=live.sqlite_pool_size)
         sessionmaker = create_sessionmaker(engine)
         bus = build_bus(live)
         await bus.start()

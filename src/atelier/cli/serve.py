@@ -43,7 +43,7 @@ async def bootstrap(settings: Settings) -> str | None:
     return their new API key (None when users already exist)."""
     url = settings.effective_database_url
     await migrate(url)
-    engine = create_engine(url)
+    engine = create_engine(url, sqlite_pool_size=settings.sqlite_pool_size)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
             users = UserRepo(session)

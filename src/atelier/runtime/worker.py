@@ -54,7 +54,8 @@ class WorkerHost:
         self._call(self._start())
 
     async def _start(self) -> None:
-        self._engine = create_engine(self.settings.effective_database_url)
+        self._engine = create_engine(self.settings.effective_database_url,
+                                     sqlite_pool_size=self.settings.sqlite_pool_size)
         sessionmaker = create_sessionmaker(self._engine)
         self._bus = build_bus(self.settings)
         await self._bus.start()

@@ -35,18 +35,20 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_GATE_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_MS / 1000
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _GATE_KEY = "atelier_write_gate"
-# SQLite file connections kept open, at most: SQLAlchemy's default cap (5 + 10 overflow)
-# without the overflow. Why: an overflow connection is closed again as soon as it is
-# checked in, and each one is an aiosqlite thread with its own page cache — at every
-# request burst threads and caches came and went, and glibc's heap grew in 1-2 MB
-# steps that it never gave back (bench.soak). Kept connections are opened lazily, so a
-# quiet laptop still holds one or two.
-SQLITE_POOL_SIZE = 15
-# Page cache per SQLite connection, in KiB (SQLite's default is 2,000). Why smaller: each
-# pooled connection fills its own cache as the database grows, so 15 of them added up
-# to 30 MB that the server's RSS climbed towards for the better part of an hour of
-# steady load (bench.soak). Pages not cached are read from the OS page cache, which the
-# WAL file and the database share across connections anyway.
+# SQLite file connections kept open, at most, and none beyond (no overflow). Why kept:
+# SQLAlchemy's default (5 kept + 10 overflow) closed an overflow connection as soon as
+# it was checked in, and each one is an aiosqlite thread with its own page cache, so at
+# every request burst threads and caches came and went. Why 5: each connection opened
+# for good is a step of 0.5-2 MB of RSS, and bursts opened one more now and then for
+# the better part of an hour (bench.soak, 25 min: +4.3 % after warm-up with 15); with 5
+# the pool is full within the first minute and RSS is flat (10 min: +1.5 %, slope
+# 0.11 MB/min) at the same p99 (71 vs 74 ms), since SQLite takes one writer at a time
+# anyway (the write gate) and reads take milliseconds. Opened lazily: a quiet laptop
+# holds one or two. `ATELIER_SQLITE_POOL_SIZE` overrides it.
+SQLITE_POOL_SIZE = 5
+# Page cache per SQLite connection, in KiB (SQLite's default is 2,000): a bound on what
+# each kept connection holds as the database grows. Pages not cached are read from the
+# OS page cache, which every connection shares.
 SQLITE_CACHE_KIB = 512
 
 # The session types, named once so layers above the store need not import SQLAlchemy.
@@ -63,7 +65,9 @@ def sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, sqlite_pool_size: int = SQLITE_POOL_SIZE
+) -> AsyncEngine:
     """An async engine for `url`, configured for its backend.
 
     For a SQLite file the parent directory is created. Raises ValueError for a URL
@@ -79,7 +83,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         pool_args: dict[str, Any] = (
-            {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0} if path is not None else {}
+            {"pool_size": sqlite_pool_size, "max_overflow": 0} if path is not None else {}
         )
         engine = create_async_engine(
             url,

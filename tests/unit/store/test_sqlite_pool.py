@@ -3,7 +3,7 @@ close connections (each an aiosqlite thread with its own page cache) again and a
 
 With SQLAlchemy's default pool (5 kept + 10 overflow), every burst above five opened
 overflow connections that were closed at check-in; the server's heap grew a step at
-each burst (bench.soak).
+each burst (bench.soak). The pool is capped instead: a burst beyond it waits.
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import event, text
 
+from atelier.settings import Settings
 from atelier.store import create_engine, create_sessionmaker, session_scope
 from atelier.store.db import SQLITE_CACHE_KIB, SQLITE_POOL_SIZE
 
-BURST = 12  # above the old pool's five kept connections, below the cap
+BURST = 12  # above SQLAlchemy's five kept connections
 
 
 async def test_a_second_burst_reuses_the_connections_of_the_first(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}")
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}", sqlite_pool_size=BURST)
     opened: list[Any] = []
     closed: list[Any] = []
     event.listen(engine.sync_engine.pool, "connect", lambda conn, _rec: opened.append(conn))
@@ -32,8 +35,7 @@ async def test_a_second_burst_reuses_the_connections_of_the_first(tmp_path: Path
 
     async def request() -> None:
         async with session_scope(sessionmaker) as session:
-            # Each kept connection's page cache is bounded (15 of SQLite's default
-            # 2 MB each were a 30 MB climb under a soak).
+            # Each kept connection's page cache is bounded.
             cache = (await session.execute(text("PRAGMA cache_size"))).scalar()
             assert cache == -SQLITE_CACHE_KIB
             await everyone_in.wait()  # all BURST connections checked out at once
@@ -80,3 +82,11 @@ async def test_the_pool_is_capped_and_waits_instead_of_overflowing(tmp_path: Pat
         assert most_inside == SQLITE_POOL_SIZE
     finally:
         await engine.dispose()
+
+
+def test_the_pool_size_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATELIER_SQLITE_POOL_SIZE", "8")
+    assert Settings(_env_file=None).sqlite_pool_size == 8  # type: ignore[call-arg]
+    monkeypatch.setenv("ATELIER_SQLITE_POOL_SIZE", "0")
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
