@@ -41,7 +41,7 @@ class SetAsideTest(BaseModel):
 
     __test__ = False
 
-    name: str = Field(description="the test's id, as `case_ids` gives it")
+    name: str = Field(description="the test's id, as `named_cases` gives it")
     reason: str
 
 
@@ -72,8 +72,8 @@ def case_id(case: TestCase) -> str:
     return f"{case.classname}::{case.name}" if case.classname else case.name
 
 
-def case_ids(cases: Sequence[TestCase]) -> list[str]:
-    """`case_id` of each case, made unique: a name that repeats gets " [2]", " [3]"…
+def named_cases(cases: Sequence[TestCase]) -> list[tuple[str, TestCase]]:
+    """Each case with its `case_id` made unique: a name that repeats gets " [2]", " [3]"…
 
     Why: node:test runs two tests with one title as two cases under one name (a small
     model wrote four tests titled alike). Under one name they counted as one test when
@@ -81,12 +81,12 @@ def case_ids(cases: Sequence[TestCase]) -> list[str]:
     were dropped by setting "one" aside.
     """
     seen: dict[str, int] = {}
-    ids = []
+    named = []
     for case in cases:
         base = case_id(case)
         seen[base] = seen.get(base, 0) + 1
-        ids.append(base if seen[base] == 1 else f"{base} [{seen[base]}]")
-    return ids
+        named.append((base if seen[base] == 1 else f"{base} [{seen[base]}]", case))
+    return named
 
 
 def _first_line(text: str) -> str:
@@ -148,13 +148,13 @@ def judge(
     """The verdict on a job from its test rounds (the last one counts) and its status.
 
     `reason` is the job's stop reason, quoted when no test ran. Tests named in
-    `set_aside` (by `case_ids`) count neither as passing nor as failing. Never raises.
+    `set_aside` (by `named_cases`) count neither as passing nor as failing. Never raises.
     """
     if not rounds:
         return _without_rounds(status, reason)
     report = rounds[-1].report
     aside_names = {s.name for s in set_aside}
-    named = list(zip(case_ids(report.cases), report.cases, strict=True))
+    named = named_cases(report.cases)
     kept = [c for name, c in named if name not in aside_names]
     dropped = [c for name, c in named if name in aside_names]
 

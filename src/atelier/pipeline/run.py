@@ -212,10 +212,8 @@ class PipelineRun:
             content = await write_file(self.plan, spec, context, self.llms["coder"],
                                        spec_prompt=request, feedback=feedback,
                                        previous=previous, temperature=temperature, seed=seed)
-        # Mended by what the request asks of this file (its own section, when it has one).
-        own = file_section(self.spec_prompt, spec.path, paths) or self.spec_prompt
-        mended, notes = mend_source(spec.path, content, own, wanted=names_required_from(
-            spec.path, self.state.test_files))
+        mended, notes = mend_source(spec.path, content, self.request_for_mending(spec.path),
+                                    wanted=names_required_from(spec.path, self.state.test_files))
         if notes:
             await self.emit("log", self.meter.current_step, message="mended", path=spec.path,
                             changes=notes)
@@ -319,17 +317,21 @@ class PipelineRun:
         self.state.rounds.append(round_)
         await self.test_ran(round_)
 
+    def request_for_mending(self, path: str) -> str:
+        """What the request asks of this file: its own section, when it has one."""
+        paths = [f.path for f in self.plan.files]
+        return file_section(self.spec_prompt, path, paths) or self.spec_prompt
+
     async def export_what_the_tests_require(self) -> None:
         """A CommonJS module that exports nothing gets `module.exports` for the names
         its tests take from it and it defines (a plain request names none, so the
         Coder's mending had nothing to go by); without it every test fails alike."""
-        paths = [f.path for f in self.plan.files]
         for path, content in list(self.state.files.items()):
             wanted = names_required_from(path, self.state.test_files)
             if not wanted:
                 continue
-            own = file_section(self.spec_prompt, path, paths) or self.spec_prompt
-            mended, notes = mend_source(path, content, own, wanted=wanted)
+            mended, notes = mend_source(path, content, self.request_for_mending(path),
+                                        wanted=wanted)
             if mended != content:
                 self.state.files[path] = mended
                 await self.emit("log", "test", message="mended", path=path, changes=notes)

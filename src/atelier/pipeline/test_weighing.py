@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from atelier.domain.report import TestReport
-from atelier.domain.verdict import SetAsideTest, case_ids
+from atelier.domain.verdict import SetAsideTest, named_cases
 from atelier.spec.inline_examples import SPEC_EXAMPLES_NAME
 
 # Cases that report on the project rather than test its behaviour.
@@ -38,7 +38,7 @@ def code_version(files: Mapping[str, str]) -> str:
 
 def outcomes(report: TestReport) -> dict[str, str]:
     """case id → outcome, for the cases that test behaviour."""
-    return {name: c.outcome for name, c in zip(case_ids(report.cases), report.cases, strict=True)
+    return {name: c.outcome for name, c in named_cases(report.cases)
             if c.classname not in _NOT_TESTS}
 
 
@@ -87,7 +87,7 @@ def suspect_tests(evidence: Mapping[str, Mapping[str, str]]) -> list[SetAsideTes
 def without_set_aside(report: TestReport, set_aside: Sequence[SetAsideTest]) -> TestReport:
     """The report as if the set-aside tests had not run (what "good enough" is judged on)."""
     names = {s.name for s in set_aside}
-    named = list(zip(case_ids(report.cases), report.cases, strict=True))
+    named = named_cases(report.cases)
     dropped = [c for name, c in named if name in names]
     if not dropped:
         return report

@@ -7,7 +7,7 @@ and for failing code lists what does not work (each failing test and, briefly, w
 from __future__ import annotations
 
 from atelier.domain.job import JobResult
-from atelier.domain.verdict import case_ids
+from atelier.domain.verdict import named_cases
 
 # A report is read by people: past this many failing tests the rest are only counted.
 MAX_LISTED_FAILURES = 20
@@ -28,8 +28,7 @@ def verdict_md(result: JobResult) -> list[str]:
     report = result.final_report
     if verdict.failing_tests and report is not None:
         failing = set(verdict.failing_tests)
-        cases = [(name, c) for name, c in zip(case_ids(report.cases), report.cases, strict=True)
-                 if name in failing]
+        cases = [(name, c) for name, c in named_cases(report.cases) if name in failing]
         lines += ["What does not work:", ""]
         for name, case in cases[:MAX_LISTED_FAILURES]:
             message = _brief(case.message)
