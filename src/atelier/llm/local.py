@@ -13,6 +13,7 @@ import asyncio
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -43,14 +44,27 @@ LOOP_SHAPES = 2
 _NOT_LETTERS = re.compile(r"[^A-Za-z_]+")
 
 
-def is_looping(lines: list[tuple[str, int]]) -> bool:
-    """Whether completed lines — (text, tokens) each — end in a repetition loop."""
+def is_looping(lines: list[tuple[str, int]], prompt_lines: frozenset[str] = frozenset()) -> bool:
+    """Whether completed lines — (text, tokens) each — end in a repetition loop.
+
+    A line the prompt holds (`prompt_lines`, stripped), written once, ends the count:
+    a model echoing its prompt's docstring, with examples such as eight
+    `is_sorted([…]) ➞ True` lines, copies them rather than loops — cutting it there
+    left an unterminated docstring. Written a second time, it counts like any line.
+    """
     shapes: set[str] = set()
+    written: Counter[str] | None = None
     tokens = count = 0
     for text, line_tokens in reversed(lines):
-        if not text.strip():
+        stripped = text.strip()
+        if not stripped:
             tokens += line_tokens
             continue
+        if stripped in prompt_lines:
+            if written is None:
+                written = Counter(line.strip() for line, _ in lines)
+            if written[stripped] == 1:
+                return False
         shapes.add(_NOT_LETTERS.sub("", text))
         if len(shapes) > LOOP_SHAPES:
             return False
@@ -308,6 +322,9 @@ class LocalLLM:
         line_start = 0  # where, in the joined parts, the current unfinished line starts
         line_tokens = 0
         finish_reason: str | None = None
+        prompt_lines = frozenset(
+            line.strip() for message in request.messages
+            for line in message.content.splitlines() if line.strip())
         chunks = loaded.llama.create_chat_completion(
             messages=cast(Any, [m.model_dump() for m in request.messages]),
             temperature=request.temperature,
@@ -334,7 +351,7 @@ class LocalLLM:
                 lines.extend((line, 0) for line in completed[:-1])
                 lines.append((completed[-1] if completed else "", line_tokens))
                 line_start, line_tokens = end, 0
-                if is_looping(lines):
+                if is_looping(lines, prompt_lines):
                     # Keep what came before the loop; the callers salvage a cut-off reply.
                     return text[:end], "length"
         return "".join(parts), finish_reason

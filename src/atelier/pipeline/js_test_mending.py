@@ -10,7 +10,9 @@ the common load failures are mended here, all without a model call:
   `node:assert` is put in front of the file;
 - a relative `require` / `import` of a module that does not exist (`../src/calc` for a
   project whose `calc.js` sits at the root): pointed at the project file of that name,
-  or at the only source file when the project has one.
+  or at the only source file when the project has one;
+- a "throws" test whose try block checks nothing passes when nothing is thrown: it is
+  rewritten to `assert.throws` (`js_expected_throws`).
 
 CommonJS or ES modules: the file's own style decides how an import is written.
 """
@@ -21,6 +23,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 
+from atelier.pipeline.js_expected_throws import with_expected_throws_checked
 from atelier.pipeline.project_files import is_test_module
 
 JS_SUFFIXES = (".js", ".mjs", ".cjs")
@@ -177,7 +180,7 @@ def mend_javascript_test(path: str, source: str, files: Mapping[str, str]) -> st
             spec += ".js"  # ES modules name the file exactly
         return f"{match['pre']}{match['q']}{spec}{match['q']}"
 
-    source = _RELATIVE_SPEC.sub(repoint, source)
+    source = with_expected_throws_checked(_RELATIVE_SPEC.sub(repoint, source))
     header: list[str] = []
     missing = [n for n in _NODE_TEST_NAMES if _called(n, source) and not _declared(n, source)]
     if missing:

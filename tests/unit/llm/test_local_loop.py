@@ -38,3 +38,32 @@ def test_a_loop_whose_lists_grow_is_still_a_loop() -> None:
     lines = [(f"    assert below_zero([10, -5, -2, -3{', 0' * i}]) == False", 20 + 3 * i)
              for i in range(8)]
     assert is_looping(lines)
+
+
+IS_SORTED_EXAMPLES = [
+    "is_sorted([5]) ➞ True", "is_sorted([1, 2, 3, 4, 5]) ➞ True",
+    "is_sorted([1, 3, 2, 4, 5]) ➞ False", "is_sorted([1, 2, 3, 4, 5, 6]) ➞ True",
+    "is_sorted([1, 2, 3, 4, 5, 6, 7]) ➞ True", "is_sorted([1, 3, 2, 4, 5, 6, 7]) ➞ False",
+    "is_sorted([1, 2, 2, 3, 3, 4]) ➞ True", "is_sorted([1, 2, 2, 2, 3, 4]) ➞ False",
+]
+
+
+def test_a_docstring_copied_from_the_prompt_is_not_a_loop() -> None:
+    # HumanEval/126: the reply echoes the prompt's eight examples before the body.
+    prompt = frozenset(IS_SORTED_EXAMPLES)
+    lines = [("    Examples", 2), *((f"    {line}", 24) for line in IS_SORTED_EXAMPLES)]
+    assert is_looping(lines)  # the shape alone looks like a loop …
+    assert not is_looping(lines, prompt)  # … but every line is the prompt's own
+
+
+def test_a_loop_after_the_echoed_prompt_lines_is_still_a_loop() -> None:
+    prompt = frozenset(IS_SORTED_EXAMPLES)
+    echoed = [(f"    {line}", 24) for line in IS_SORTED_EXAMPLES]
+    invented = [(f"    assert is_sorted([{', '.join(['1'] * (i + 2))}]) == False", 24)
+                for i in range(8)]
+    assert is_looping(echoed + invented, prompt)
+
+
+def test_a_prompt_line_written_over_and_over_is_a_loop() -> None:
+    line = "    is_sorted([1, 2, 2, 3, 3, 4]) ➞ True"
+    assert is_looping([(line, 24)] * 8, frozenset({line.strip()}))
