@@ -49,9 +49,10 @@ def _closing_brace(source: str, opening: int) -> int | None:
                 return None
             at += 1
         elif char in _QUOTES:
-            at = _string_end(source, at)
-            if at is None:
+            string_end = _string_end(source, at)
+            if string_end is None:
                 return None
+            at = string_end
         elif char == "{":
             depth += 1
         elif char == "}":
