@@ -14,6 +14,7 @@ the fix loop only records a new round for code it adopts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
@@ -94,9 +95,19 @@ def _first_line(text: str) -> str:
     return line if len(line) <= _MESSAGE_CHARS else line[: _MESSAGE_CHARS - 1] + "…"
 
 
+_REPEAT_SUFFIX = re.compile(r" \[\d+\]$")
+
+
 def _names(names: Sequence[str]) -> str:
-    shown = ", ".join(names[:_NAMES_IN_REASON])
-    more = len(names) - _NAMES_IN_REASON
+    """Names for a one-line reason: a title that repeats (`named_cases`) is written once
+    with its count — "x (3 cases)" — rather than three times in full."""
+    counts: dict[str, int] = {}
+    for name in names:
+        base = _REPEAT_SUFFIX.sub("", name)
+        counts[base] = counts.get(base, 0) + 1
+    titles = [base if n == 1 else f"{base} ({n} cases)" for base, n in counts.items()]
+    shown = ", ".join(titles[:_NAMES_IN_REASON])
+    more = len(titles) - _NAMES_IN_REASON
     return f"{shown} and {more} more" if more > 0 else shown
 
 

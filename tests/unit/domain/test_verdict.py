@@ -253,6 +253,17 @@ def test_tests_sharing_a_title_are_judged_and_named_one_by_one() -> None:
     assert verdict.failing_tests == [title]
 
 
+def test_a_repeated_title_is_written_once_with_its_count_in_the_reason() -> None:
+    title = "should convert seconds to a human-readable duration, omitting zero units"
+    final = report(*(case(title, "failed", classname="") for _ in range(3)),
+                   case("throws", "failed", classname=""))
+
+    verdict = judge(rounds(final), "succeeded")
+
+    assert verdict.failing_tests == [title, f"{title} [2]", f"{title} [3]", "throws"]
+    assert verdict.reason == f"4 of 4 tests fail: {title} (3 cases), throws"
+
+
 def test_a_case_without_classname_goes_by_its_name() -> None:
     assert case_id(TestCase(name="add > adds", outcome="passed")) == "add > adds"
     assert case_id(case("test_add", "passed")) == "tests.test_ops::test_add"
