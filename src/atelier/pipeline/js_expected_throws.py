@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from atelier.pipeline.js_scan import closing_bracket
+
 _TRY = re.compile(r"\btry\s*\{")
 _CATCH = re.compile(r"\s*catch\s*(?:\(\s*(?P<name>[A-Za-z_$][\w$]*)\s*\))?\s*\{")
 _FINALLY = re.compile(r"\s*finally\b")
@@ -29,60 +31,6 @@ _AWAITS = re.compile(r"\bawait\b")
 _NOT_CODE = re.compile(
     r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"|`(?:\\.|[^`\\])*`",
     re.DOTALL)
-_QUOTES = "'\"`"
-
-
-def _closing_brace(source: str, opening: int) -> int | None:
-    """Index of the `}` that closes the `{` at `opening`; strings, template literals and
-    comments are skipped (a template's `${…}` counts as code). None when unbalanced."""
-    depth = 0
-    at = opening
-    while at < len(source):
-        char = source[at]
-        if source.startswith("//", at):
-            at = source.find("\n", at)
-            if at < 0:
-                return None
-        elif source.startswith("/*", at):
-            at = source.find("*/", at + 2)
-            if at < 0:
-                return None
-            at += 1
-        elif char in _QUOTES:
-            string_end = _string_end(source, at)
-            if string_end is None:
-                return None
-            at = string_end
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return at
-        at += 1
-    return None
-
-
-def _string_end(source: str, start: int) -> int | None:
-    """Index of the quote closing the string literal opened at `start`."""
-    quote = source[start]
-    at = start + 1
-    while at < len(source):
-        char = source[at]
-        if char == "\\":
-            at += 2
-            continue
-        if char == quote:
-            return at
-        if quote == "`" and source.startswith("${", at):
-            end = _closing_brace(source, at + 1)
-            if end is None:
-                return None
-            at = end
-        elif char == "\n" and quote != "`":
-            return None
-        at += 1
-    return None
 
 
 def with_expected_throws_checked(source: str) -> str:
@@ -90,9 +38,9 @@ def with_expected_throws_checked(source: str) -> str:
     out: list[str] = []
     at = 0
     while (match := _TRY.search(source, at)) is not None:
-        body_end = _closing_brace(source, match.end() - 1)
+        body_end = closing_bracket(source, match.end() - 1)
         catch = _CATCH.match(source, body_end + 1) if body_end is not None else None
-        catch_end = _closing_brace(source, catch.end() - 1) if catch is not None else None
+        catch_end = closing_bracket(source, catch.end() - 1) if catch is not None else None
         if body_end is None or catch is None or catch_end is None or _FINALLY.match(
                 source, catch_end + 1):
             out.append(source[at:match.end()])

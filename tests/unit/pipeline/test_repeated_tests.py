@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from atelier.pipeline.repeated_tests import drop_repeated_tests
+from atelier.pipeline.repeated_tests import drop_repeated_javascript_tests, drop_repeated_tests
 
 LOOPED = textwrap.dedent("""\
     import pytest
@@ -63,3 +63,43 @@ def test_a_file_without_copies_or_that_does_not_parse_is_unchanged() -> None:
     assert drop_repeated_tests(distinct) == distinct
     broken = "def test_a(:\n    assert f(1) == 2\n"
     assert drop_repeated_tests(broken) == broken
+
+
+JS_LOOPED = textwrap.dedent("""\
+    const { test } = require('node:test');
+    const assert = require('node:assert');
+    const { addTask, listOpenTasks } = require('../todo.js');
+
+    test('adds a task', () => {
+      addTask('Buy groceries');
+      assert.deepEqual(listOpenTasks(), ['Buy groceries']);
+    });
+
+    test('a title with ) and } in it', () => {
+      assert.equal(addTask(')}'), undefined); // ) }
+    });
+
+    test('adds a task', () => {
+      addTask('Buy groceries');
+      assert.deepEqual(listOpenTasks(),   ['Buy groceries']);
+    });
+
+    test(`adds a task, again`, () => {
+      addTask('Buy groceries');
+      assert.deepEqual(listOpenTasks(), ['Buy groceries']);
+    });
+
+    test('adds another task', () => {
+      addTask('Read a book');
+      assert.deepEqual(listOpenTasks(), ['Read a book']);
+    });
+    """)
+
+
+def test_javascript_copies_are_dropped_whatever_their_title() -> None:
+    out = drop_repeated_javascript_tests(JS_LOOPED)
+    assert out.count("addTask('Buy groceries');") == 1
+    assert "a title with ) and } in it" in out
+    assert "test('adds another task'" in out
+    assert out.endswith("});\n")
+    assert drop_repeated_javascript_tests(out) == out

@@ -1,0 +1,68 @@
+"""Finding where a JavaScript bracket or string ends, for the test mendings.
+
+Not a parser: enough to skip strings, template literals and comments while counting
+brackets, which is what rewriting a generated test file needs. Regular-expression
+literals are not recognised; a bracket inside one can mislead it, and the callers then
+leave the file as it was.
+"""
+
+from __future__ import annotations
+
+_QUOTES = "'\"`"
+_CLOSING = {"{": "}", "(": ")", "[": "]"}
+
+
+def closing_bracket(source: str, opening: int) -> int | None:
+    """Index of the bracket that closes the `{`, `(` or `[` at `opening`; strings,
+    template literals and comments are skipped (a template's `${…}` counts as code).
+    None when unbalanced."""
+    open_char = source[opening]
+    close_char = _CLOSING[open_char]
+    depth = 0
+    at = opening
+    while at < len(source):
+        char = source[at]
+        if source.startswith("//", at):
+            at = source.find("\n", at)
+            if at < 0:
+                return None
+        elif source.startswith("/*", at):
+            at = source.find("*/", at + 2)
+            if at < 0:
+                return None
+            at += 1
+        elif char in _QUOTES:
+            end = string_end(source, at)
+            if end is None:
+                return None
+            at = end
+        elif char == open_char:
+            depth += 1
+        elif char == close_char:
+            depth -= 1
+            if depth == 0:
+                return at
+        at += 1
+    return None
+
+
+def string_end(source: str, start: int) -> int | None:
+    """Index of the quote closing the string literal opened at `start`."""
+    quote = source[start]
+    at = start + 1
+    while at < len(source):
+        char = source[at]
+        if char == "\\":
+            at += 2
+            continue
+        if char == quote:
+            return at
+        if quote == "`" and source.startswith("${", at):
+            end = closing_bracket(source, at + 1)
+            if end is None:
+                return None
+            at = end
+        elif char == "\n" and quote != "`":
+            return None
+        at += 1
+    return None
