@@ -284,8 +284,12 @@ def planned_examples(written: list[str], purposes: list[str]) -> list[str]:
     kept: list[str] = []
     per_function: dict[str, int] = {}
     for line in written:
-        parsed = parse_inline_examples(line.strip().strip("`"))
-        if len(parsed) != 1 or parsed[0].name not in named:
+        text = line.strip().strip("`")
+        parsed = parse_inline_examples(text)
+        # The call must be the whole left side: in `seconds-to-duration(60) == '1m'` the
+        # call found is `duration(60)`, which is not what the line says.
+        if len(parsed) != 1 or parsed[0].name not in named or not text.startswith(
+                parsed[0].source):
             continue
         example = parsed[0]
         if per_function.get(example.name, 0) >= MAX_PLANNED_EXAMPLES_PER_FUNCTION:

@@ -35,6 +35,13 @@ def test_only_runnable_examples_of_planned_functions_are_kept() -> None:
     assert kept == ["count_words('a b A') == [('a', 2), ('b', 1)]", "count_words('') == []"]
 
 
+def test_an_example_whose_call_is_only_part_of_the_left_side_is_dropped() -> None:
+    # Seen on the 1.5B: the file name as a function; the call parsed was `duration(3600)`.
+    lines = ["seconds-to-duration(3600) == '1 hour'", "`duration(60) == '1 minute'`"]
+    assert planned_examples(lines, ["duration(seconds) -> str"]) == [
+        "duration(60) == '1 minute'"]
+
+
 async def test_the_planners_examples_are_shown_in_the_plan_and_run_first(
     settings: Settings, write_script: ScriptWriter
 ) -> None:
