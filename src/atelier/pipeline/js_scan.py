@@ -1,7 +1,7 @@
-"""Finding where a JavaScript bracket or string ends, for the test mendings.
+"""Finding where a JavaScript bracket or string ends, for the mendings.
 
 Not a parser: enough to skip strings, template literals and comments while counting
-brackets, which is what rewriting a generated test file needs. Regular-expression
+brackets, which is what rewriting a generated file needs. Regular-expression
 literals are not recognised; a bracket inside one can mislead it, and the callers then
 leave the file as it was.
 """

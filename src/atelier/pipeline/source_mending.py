@@ -18,6 +18,7 @@ import symtable
 from collections.abc import Collection, Mapping
 
 from atelier.domain.paths import module_name
+from atelier.pipeline.js_scan import closing_bracket
 from atelier.pipeline.static_check import undefined_names
 
 # Names small models use without importing them, and the import that defines each.
@@ -63,6 +64,10 @@ _SPEC_NAMED = re.compile(r"`([A-Za-z_$][\w$]*)\s*(?:\(|`)")
 _DESTRUCTURED_REQUIRE = re.compile(
     r"\{([^{}]*)\}\s*=\s*require\(\s*(['\"])(\.{1,2}/[^'\"]+)\2\s*\)")
 _JS_NAME = re.compile(r"[A-Za-z_$][\w$]*")
+_EXPORTS_OBJECT = re.compile(r"^module\.exports\s*=\s*\{", re.M)
+# A key of an object literal, at the start of a line: `name(…) {` or `name:`.
+_OBJECT_KEY = re.compile(r"^\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*(?:\([^)]*\)\s*\{|:)", re.M)
+_THIS_MEMBER = re.compile(r"\bthis\.([A-Za-z_$][\w$]*)")
 _TOP_LEVEL_CONST = re.compile(r"^const\s+(?P<name>[A-Za-z_$][\w$]*)\s*=(?![=>])", re.M)
 # `=`, `+=`, `||=`… but not `==`, `===` or `=>`.
 _ASSIGNMENT = r"(?:[-+*/%&|^]|\*\*|<<|>>>?|\|\||&&|\?\?)?=(?![=>])"
@@ -83,8 +88,9 @@ def mend_source(
         content, unfrozen = _reassigned_consts_as_let(content)
         if path.endswith(".mjs"):
             return content, unfrozen
+        content, unbound = _exported_methods_without_this(content)
         mended, notes = _mend_commonjs_exports(content, spec_prompt, wanted)
-        return mended, unfrozen + notes
+        return mended, unfrozen + unbound + notes
     return content, []
 
 
@@ -101,6 +107,26 @@ def _reassigned_consts_as_let(content: str) -> tuple[str, list[str]]:
         content = re.sub(rf"^const(\s+{re.escape(name)}\s*=)", r"let\1", content, count=1,
                          flags=re.M)
     return content, [f"`const {n}` is assigned later: declared with `let`" for n in reassigned]
+
+
+def _exported_methods_without_this(content: str) -> tuple[str, list[str]]:
+    """In `module.exports = { splitWords(t) {…}, toSnakeCase(t) { this.splitWords(t) … } }`
+    each `this.splitWords` becomes `module.exports.splitWords`: called as
+    `const { toSnakeCase } = require(…)` — how a user, and every test, imports — the
+    method has no `this`, and "this.splitWords is not a function" failed every test."""
+    start = _EXPORTS_OBJECT.search(content)
+    end = closing_bracket(content, start.end() - 1) if start else None
+    if start is None or end is None:
+        return content, []
+    literal = content[start.end():end]
+    keys = set(_OBJECT_KEY.findall(literal))
+    called = sorted({name for name in _THIS_MEMBER.findall(literal) if name in keys})
+    if not called:
+        return content, []
+    pattern = re.compile(rf"\bthis\.({'|'.join(map(re.escape, called))})\b")
+    rewritten = pattern.sub(r"module.exports.\1", literal)
+    return content[:start.end()] + rewritten + content[end:], [
+        f"`this.{name}` in the exported object: `module.exports.{name}`" for name in called]
 
 
 def names_required_from(module_path: str, tests: Mapping[str, str]) -> list[str]:

@@ -147,3 +147,40 @@ def test_a_module_level_const_assigned_later_becomes_let() -> None:
 def test_a_const_only_compared_or_mutated_stays_const(later: str) -> None:
     source = f"const x = [];\n{later};\nmodule.exports = {{ x }};\n"
     assert mend_source("m.js", source, "") == (source, [])
+
+
+CASECONV = """\
+module.exports = {
+  separator: '_',
+  splitWords(text) {
+    return text.split(/[\\s_-]+/).filter(Boolean).map((w) => w.toLowerCase());
+  },
+  toSnakeCase(text) {
+    return this.splitWords(text).join(this.separator);
+  },
+  toKebabCase: function (text) {
+    return this.splitWords(text).join('-') + this.suffix;
+  },
+};
+"""
+
+
+def test_this_in_an_exported_object_literal_points_at_module_exports(tmp_path: Path) -> None:
+    mended, notes = mend_source("caseconv.js", CASECONV, "a case converter")
+    assert "module.exports.splitWords(text).join(module.exports.separator)" in mended
+    assert "this.suffix" in mended  # not a key of the object: left as it is
+    assert len(notes) == 2
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    (tmp_path / "caseconv.js").write_text(mended)
+    run = subprocess.run(
+        ["node", "-e", "const { toSnakeCase } = require('./caseconv.js');"
+         "console.log(toSnakeCase('Hello big-World'))"],
+        cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert run.stdout == "hello_big_world\n", run.stderr
+
+
+def test_this_outside_the_exported_object_is_left_alone() -> None:
+    source = ("class Stack {\n  push(x) { this.items.push(x); }\n}\n"
+              "module.exports = { Stack };\n")
+    assert mend_source("stack.js", source, "a stack")[0] == source
