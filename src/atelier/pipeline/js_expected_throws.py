@@ -19,18 +19,13 @@ from __future__ import annotations
 
 import re
 
-from atelier.pipeline.js_scan import closing_bracket
+from atelier.pipeline.js_scan import NOT_CODE, closing_bracket
 
 _TRY = re.compile(r"\btry\s*\{")
 _CATCH = re.compile(r"\s*catch\s*(?:\(\s*(?P<name>[A-Za-z_$][\w$]*)\s*\))?\s*\{")
 _FINALLY = re.compile(r"\s*finally\b")
 _CHECKS = re.compile(r"(?<![\w$.])(?:assert|expect)\b|\bthrow\b|\.fail\s*\(")
 _AWAITS = re.compile(r"\bawait\b")
-# Comments and string literals, dropped before looking for checks: "does not throw" in
-# a comment is not a check.
-_NOT_CODE = re.compile(
-    r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"|`(?:\\.|[^`\\])*`",
-    re.DOTALL)
 
 
 def with_expected_throws_checked(source: str) -> str:
@@ -48,8 +43,8 @@ def with_expected_throws_checked(source: str) -> str:
             continue
         body = source[match.end():body_end]
         handler = source[catch.end():catch_end]
-        if _CHECKS.search(_NOT_CODE.sub("", body)) or not _CHECKS.search(
-                _NOT_CODE.sub("", handler)):
+        if _CHECKS.search(NOT_CODE.sub("", body)) or not _CHECKS.search(
+                NOT_CODE.sub("", handler)):
             out.append(source[at:match.end()])
             at = match.end()
             continue

@@ -8,8 +8,15 @@ leave the file as it was.
 
 from __future__ import annotations
 
+import re
+
 _QUOTES = "'\"`"
 _CLOSING = {"{": "}", "(": ")", "[": "]"}
+# Comments and string literals, dropped before looking at the code itself: "does not
+# throw" in a comment is not a check.
+NOT_CODE = re.compile(
+    r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"|`(?:\\.|[^`\\])*`",
+    re.DOTALL)
 
 
 def closing_bracket(source: str, opening: int) -> int | None:

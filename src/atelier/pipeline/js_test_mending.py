@@ -13,7 +13,9 @@ the common load failures are mended here, all without a model call:
   or at the only source file when the project has one;
 - a "throws" test whose try block checks nothing passes when nothing is thrown: it is
   rewritten to `assert.throws` (`js_expected_throws`);
-- a test repeated word for word (a looping model) is dropped (`repeated_tests`).
+- a test repeated word for word (a looping model) is dropped (`repeated_tests`);
+- a file of top-level asserts without `test(…)`, whose first failing assert stops it
+  from loading, has its sections wrapped in tests (`js_script_tests`).
 
 CommonJS or ES modules: the file's own style decides how an import is written.
 """
@@ -25,6 +27,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from atelier.pipeline.js_expected_throws import with_expected_throws_checked
+from atelier.pipeline.js_script_tests import with_script_checks_as_tests
 from atelier.pipeline.project_files import is_test_module
 from atelier.pipeline.repeated_tests import drop_repeated_javascript_tests
 
@@ -182,8 +185,9 @@ def mend_javascript_test(path: str, source: str, files: Mapping[str, str]) -> st
             spec += ".js"  # ES modules name the file exactly
         return f"{match['pre']}{match['q']}{spec}{match['q']}"
 
+    source = _RELATIVE_SPEC.sub(repoint, source)
     source = drop_repeated_javascript_tests(
-        with_expected_throws_checked(_RELATIVE_SPEC.sub(repoint, source)))
+        with_expected_throws_checked(with_script_checks_as_tests(source)))
     header: list[str] = []
     missing = [n for n in _NODE_TEST_NAMES if _called(n, source) and not _declared(n, source)]
     if missing:
