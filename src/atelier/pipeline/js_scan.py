@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 _QUOTES = "'\"`"
-_CLOSING = {"{": "}", "(": ")", "[": "]"}
+CLOSING = {"{": "}", "(": ")", "[": "]"}
 # Comments and string literals, dropped before looking at the code itself: "does not
 # throw" in a comment is not a check.
 NOT_CODE = re.compile(
@@ -24,7 +24,7 @@ def closing_bracket(source: str, opening: int) -> int | None:
     template literals and comments are skipped (a template's `${…}` counts as code).
     None when unbalanced."""
     open_char = source[opening]
-    close_char = _CLOSING[open_char]
+    close_char = CLOSING[open_char]
     depth = 0
     at = opening
     while at < len(source):
@@ -73,3 +73,31 @@ def string_end(source: str, start: int) -> int | None:
             return None
         at += 1
     return None
+
+
+def open_brackets(source: str) -> list[str] | None:
+    """The brackets still open at the end of `source`, outermost first; None when a
+    string or comment is left open or a closing bracket does not match."""
+    stack: list[str] = []
+    at = 0
+    while at < len(source):
+        char = source[at]
+        if source.startswith("//", at):
+            end = source.find("\n", at)
+            at = len(source) if end < 0 else end
+        elif source.startswith("/*", at):
+            end = source.find("*/", at + 2)
+            if end < 0:
+                return None
+            at = end + 1
+        elif char in _QUOTES:
+            quote_end = string_end(source, at)
+            if quote_end is None:
+                return None
+            at = quote_end
+        elif char in CLOSING:
+            stack.append(char)
+        elif char in CLOSING.values() and (not stack or CLOSING[stack.pop()] != char):
+            return None
+        at += 1
+    return stack

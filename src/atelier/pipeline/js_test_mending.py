@@ -15,7 +15,9 @@ the common load failures are mended here, all without a model call:
   rewritten to `assert.throws` (`js_expected_throws`);
 - a test repeated word for word (a looping model) is dropped (`repeated_tests`);
 - a file of top-level asserts without `test(…)`, whose first failing assert stops it
-  from loading, has its sections wrapped in tests (`js_script_tests`).
+  from loading, has its sections wrapped in tests (`js_script_tests`);
+- a file cut off mid-way (token limit, loop guard) is closed after its last complete
+  statement (`js_cut_tail`).
 
 CommonJS or ES modules: the file's own style decides how an import is written.
 """
@@ -26,6 +28,7 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping
 
+from atelier.pipeline.js_cut_tail import with_cut_tail_closed
 from atelier.pipeline.js_expected_throws import with_expected_throws_checked
 from atelier.pipeline.js_script_tests import with_script_checks_as_tests
 from atelier.pipeline.project_files import is_test_module
@@ -185,7 +188,7 @@ def mend_javascript_test(path: str, source: str, files: Mapping[str, str]) -> st
             spec += ".js"  # ES modules name the file exactly
         return f"{match['pre']}{match['q']}{spec}{match['q']}"
 
-    source = _RELATIVE_SPEC.sub(repoint, source)
+    source = _RELATIVE_SPEC.sub(repoint, with_cut_tail_closed(source))
     source = drop_repeated_javascript_tests(
         with_expected_throws_checked(with_script_checks_as_tests(source)))
     header: list[str] = []
