@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from atelier.pipeline.js_scan import NOT_CODE
+from atelier.pipeline.js_scan import NOT_CODE, open_brackets
 
 _TEST_CALLS = re.compile(r"(?<![\w$.])(?:test|it|describe)\s*\(")
 _TOP_LEVEL_ASSERT = re.compile(r"^(?:assert|expect)\b", re.MULTILINE)
@@ -23,12 +23,10 @@ _HEADER_LINE = re.compile(
     r"^\s*$|.*\brequire\s*\(|^import\s|^\s*['\"]use strict['\"]")
 _DECLARED = re.compile(r"^(?:const|let|var|function\*?|class|async\s+function)\s+"
                        r"([A-Za-z_$][\w$]*)", re.MULTILINE)
-_PAIRS = (("(", ")"), ("[", "]"), ("{", "}"))
 
 
 def _balanced(code: str) -> bool:
-    bare = NOT_CODE.sub("", code)
-    return all(bare.count(open_) == bare.count(close) for open_, close in _PAIRS)
+    return open_brackets(code) == []
 
 
 def _sections(body: list[str]) -> list[tuple[str, list[str]]]:
